@@ -1,0 +1,326 @@
+/**
+ * Pure cron maths for cron monitors: parse and validate schedules, and find ticks in an IANA zone.
+ *
+ * croner parses the pattern and matches *wall-clock* times: it is run at UTC offset 0, so a "UTC"
+ * instant stands for a local wall time. This module maps wall times to real instants itself,
+ * following classic (Vixie/cronie) cron across DST changes:
+ * - fixed-time jobs (neither the minute nor the hour field starts with `*`): a wall time inside a
+ *   spring-forward gap fires once, at the end of the gap; a repeated wall time fires once, at its
+ *   first occurrence.
+ * - wildcard jobs: follow real time. Wall times in a gap never happen; repeated ones fire again.
+ * croner's own timezone mode is not used: it classifies fixed-time jobs differently (any step, and
+ * the seconds field, make a job an interval job there).
+ */
+import { Cron } from 'croner';
+import { VigilError } from '../errors.js';
+
+/** A validated, compiled cron schedule. Immutable; safe to share and cache. */
+export interface CronSchedule {
+  /** The expression as given, trimmed and with runs of whitespace collapsed. */
+  readonly expression: string;
+  /** Canonical IANA zone name (as `Intl` resolves it). */
+  readonly timezone: string;
+  /** True for classic-cron fixed-time jobs (minute and hour fields don't start with `*`). */
+  readonly fixedTime: boolean;
+  /** Internal: croner evaluating the pattern on wall-clock time (UTC offset 0). */
+  readonly matcher: Cron;
+}
+
+const SECOND_MS = 1000;
+const DAY_MS = 86_400_000;
+/** How far nextTick/previousTick look (~5 years). */
+const SEARCH_LIMIT_MS = 5 * 366 * DAY_MS;
+const MAX_EXPRESSION_LENGTH = 256;
+const MAX_TIMEZONE_LENGTH = 100;
+const MAX_CACHED_SCHEDULES = 10_000;
+const MAX_ZONE_ALIASES = 2_000;
+
+const MACROS: ReadonlyMap<string, string> = new Map([
+  ['@yearly', '0 0 1 1 *'],
+  ['@annually', '0 0 1 1 *'],
+  ['@monthly', '0 0 1 * *'],
+  ['@weekly', '0 0 * * 0'],
+  ['@daily', '0 0 * * *'],
+  ['@midnight', '0 0 * * *'],
+  ['@hourly', '0 * * * *'],
+]);
+const PLAIN = /^[0-9*?,\-/]+$/;
+/** Per field (seconds first): its name, the characters it may hold, and the names it accepts. */
+const FIELDS: readonly (readonly [name: string, chars: RegExp, names: RegExp | null])[] = [
+  ['seconds', PLAIN, null],
+  ['minute', PLAIN, null],
+  ['hour', PLAIN, null],
+  ['day-of-month', /^[0-9*?,\-/L]+$/, null],
+  ['month', PLAIN, /JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC/g],
+  ['day-of-week', /^[0-9*?,\-/#L]+$/, /SUN|MON|TUE|WED|THU|FRI|SAT/g],
+];
+const OFFSET = /GMT(?:([+-])(\d{1,2}):(\d{2})(?::(\d{2}))?)?$/;
+
+const invalidSchedule = (problem: string): VigilError =>
+  new VigilError('invalid_schedule', `schedule: ${problem}`, 'schedule');
+const invalidTimezone = (problem: string): VigilError =>
+  new VigilError('invalid_timezone', `timezone: ${problem}`, 'timezone');
+
+// ---------------------------------------------------------------------------------------------
+// Time zones: offsets come from Intl; each UTC year is cut into segments of constant offset.
+
+/** A stretch [start, end) of constant UTC offset; `before` is the offset just before `start`. */
+interface Segment {
+  readonly start: number;
+  readonly end: number;
+  readonly offset: number;
+  readonly before: number;
+}
+
+interface Zone {
+  readonly name: string;
+  readonly format: Intl.DateTimeFormat;
+  readonly years: Map<number, readonly Segment[]>;
+}
+
+const zonesByName = new Map<string, Zone>();
+const zoneAliases = new Map<string, Zone>();
+
+function zoneFor(timezone: string): Zone {
+  const known = zoneAliases.get(timezone);
+  if (known) return known;
+  if (typeof timezone !== 'string' || timezone.trim() === '') throw invalidTimezone('must be a non-empty IANA time zone name');
+  if (timezone.length > MAX_TIMEZONE_LENGTH) throw invalidTimezone(`longer than ${MAX_TIMEZONE_LENGTH} characters`);
+  let name = '';
+  try {
+    name = new Intl.DateTimeFormat('en-US', { timeZone: timezone.trim() }).resolvedOptions().timeZone;
+  } catch {
+    // Unknown zone: reported below.
+  }
+  // Newer runtimes accept bare offsets such as "+01:00"; those are not IANA zones.
+  if (!/^[A-Za-z]/.test(name)) throw invalidTimezone(`unknown IANA time zone ${JSON.stringify(timezone)}`);
+  let zone = zonesByName.get(name);
+  if (!zone) {
+    const format = new Intl.DateTimeFormat('en-US', { timeZone: name, timeZoneName: 'longOffset' });
+    zone = { name, format, years: new Map() };
+    zonesByName.set(name, zone);
+  }
+  if (zoneAliases.size >= MAX_ZONE_ALIASES) zoneAliases.clear();
+  zoneAliases.set(timezone, zone);
+  return zone;
+}
+
+/** UTC offset (ms) in force at instant `t`, straight from Intl. */
+function rawOffset(zone: Zone, t: number): number {
+  const match = OFFSET.exec(zone.format.format(t));
+  if (!match) throw new Error(`cannot read the UTC offset of ${zone.name}`);
+  if (match[1] === undefined) return 0;
+  const seconds = Number(match[2]) * 3600 + Number(match[3]) * 60 + Number(match[4] ?? 0);
+  return (match[1] === '-' ? -seconds : seconds) * SECOND_MS;
+}
+
+/** Offset segments of one UTC year, found by probing daily and bisecting to the second. */
+function yearSegments(zone: Zone, year: number): readonly Segment[] {
+  const cached = zone.years.get(year);
+  if (cached) return cached;
+  const start = new Date(0).setUTCFullYear(year, 0, 1);
+  const end = new Date(0).setUTCFullYear(year + 1, 0, 1);
+  const segments: Segment[] = [];
+  let segStart = start;
+  let before = rawOffset(zone, start - SECOND_MS);
+  let current = rawOffset(zone, start);
+  let lo = start;
+  while (lo < end - SECOND_MS) {
+    const hi = Math.min(lo + DAY_MS, end - SECOND_MS);
+    if (rawOffset(zone, hi) === current) {
+      lo = hi;
+      continue;
+    }
+    let a = lo;
+    let b = hi;
+    while (b - a > SECOND_MS) {
+      const mid = a + Math.floor((b - a) / 2 / SECOND_MS) * SECOND_MS;
+      if (rawOffset(zone, mid) === current) a = mid;
+      else b = mid;
+    }
+    segments.push({ start: segStart, end: b, offset: current, before });
+    before = current;
+    current = rawOffset(zone, b);
+    segStart = b;
+    lo = b;
+  }
+  segments.push({ start: segStart, end, offset: current, before });
+  zone.years.set(year, segments);
+  return segments;
+}
+
+function segmentAt(zone: Zone, t: number): Segment {
+  const segments = yearSegments(zone, new Date(t).getUTCFullYear());
+  let found = segments[0];
+  for (const segment of segments) if (segment.start <= t) found = segment;
+  if (!found) throw new Error(`no UTC offset known for ${zone.name}`);
+  return found;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing
+
+const scheduleCache = new Map<string, CronSchedule>();
+
+/** Canonical IANA name or throws VigilError('invalid_timezone'). */
+export function normalizeTimezone(timezone: string): string {
+  return zoneFor(timezone).name;
+}
+
+/** Validates and compiles; throws VigilError. Timezone canonicalised (Intl resolvedOptions), default 'UTC'. */
+export function parseSchedule(expression: string, timezone = 'UTC'): CronSchedule {
+  if (typeof expression !== 'string') throw invalidSchedule('must be a string');
+  const normalized = expression.trim().replace(/\s+/g, ' ');
+  const key = `${timezone}\n${normalized}`;
+  const cached = scheduleCache.get(key);
+  if (cached) return cached;
+
+  const { pattern, fixedTime } = checkExpression(normalized);
+  let matcher: Cron;
+  try {
+    matcher = new Cron(pattern, { utcOffset: 0, paused: true, mode: '5-or-6-parts', domAndDow: false });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw invalidSchedule(message.replace(/^CronPattern:\s*/, '').replace(/^\w/, (c) => c.toLowerCase()));
+  }
+  // Day patterns repeat every 28 years between 1901 and 2099, so this finds any schedule that fires.
+  const first = matcher.nextRun(new Date(Date.UTC(1999, 11, 31, 23, 59, 59)));
+  if (first === null || first.getTime() >= Date.UTC(2028, 0, 1)) throw invalidSchedule('never fires');
+
+  const schedule: CronSchedule = { expression: normalized, timezone: normalizeTimezone(timezone), fixedTime, matcher };
+  if (scheduleCache.size >= MAX_CACHED_SCHEDULES) {
+    const oldest = scheduleCache.keys().next();
+    if (!oldest.done) scheduleCache.delete(oldest.value);
+  }
+  scheduleCache.set(key, schedule);
+  return schedule;
+}
+
+/** Expands macros, checks the field count and characters, and classifies the job (Vixie rule). */
+function checkExpression(expression: string): { pattern: string; fixedTime: boolean } {
+  if (expression === '') throw invalidSchedule('must not be empty');
+  if (expression.length > MAX_EXPRESSION_LENGTH) throw invalidSchedule(`longer than ${MAX_EXPRESSION_LENGTH} characters`);
+  let pattern = expression;
+  if (expression.startsWith('@')) {
+    const macro = expression.toLowerCase();
+    if (macro === '@reboot') throw invalidSchedule('@reboot is not supported: a cron monitor needs a time-based schedule');
+    const expanded = MACROS.get(macro);
+    if (expanded === undefined) {
+      throw invalidSchedule(`unknown macro ${JSON.stringify(expression)} (expected one of ${[...MACROS.keys()].join(', ')})`);
+    }
+    pattern = expanded;
+  }
+  const fields = pattern.split(' ');
+  if (fields.length !== 5 && fields.length !== 6) {
+    throw invalidSchedule(`expected 5 fields (or 6 with a leading seconds field), got ${fields.length}`);
+  }
+  const rules = FIELDS.slice(6 - fields.length);
+  fields.forEach((field, i) => {
+    const [name, chars, names] = rules[i] ?? ['', PLAIN, null];
+    const upper = field.toUpperCase();
+    if (!chars.test(names ? upper.replace(names, '0') : upper)) throw invalidSchedule(`invalid ${name} field ${JSON.stringify(field)}`);
+  });
+  const minute = fields[fields.length - 5] ?? '';
+  const hour = fields[fields.length - 4] ?? '';
+  const wild = /^[*?]/.test(minute) || /^[*?]/.test(hour);
+  return { pattern, fixedTime: !wild };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Searching. Ticks are whole seconds. A wall time is represented as ms "as if it were UTC".
+
+/** First matching wall time strictly after `wall`. */
+function wallAfter(schedule: CronSchedule, wall: number): number | null {
+  return schedule.matcher.nextRun(new Date(wall))?.getTime() ?? null;
+}
+
+/** Last matching wall time strictly before `wall` (a whole second). */
+function wallBefore(schedule: CronSchedule, wall: number): number | null {
+  return schedule.matcher.previousRuns(1, new Date(wall))[0]?.getTime() ?? null;
+}
+
+function instantOf(date: Date, what: string): number {
+  const t = date instanceof Date ? date.getTime() : Number.NaN;
+  if (!Number.isFinite(t)) throw new RangeError(`${what} must be a valid Date`);
+  return t;
+}
+
+function findNext(schedule: CronSchedule, from: number): number | null {
+  const zone = zoneFor(schedule.timezone);
+  const limit = from + SEARCH_LIMIT_MS;
+  let t = Math.floor(from / SECOND_MS) * SECOND_MS; // looking for ticks > t
+  let seg = segmentAt(zone, t);
+  for (;;) {
+    let low = t + seg.offset; // wall times > low, in this segment
+    // Fixed-time job entering a spring-forward gap: wall times in the gap fire at its end.
+    const gap = schedule.fixedTime && seg.start > t && seg.before < seg.offset;
+    if (gap) low = seg.start + seg.before - SECOND_MS;
+    // Fixed-time job after a fall-back: the repeated wall times already fired.
+    if (schedule.fixedTime && seg.before > seg.offset) low = Math.max(low, seg.start + seg.before - SECOND_MS);
+    const wall = wallAfter(schedule, low);
+    if (wall === null) return null;
+    const instant = gap && wall < seg.start + seg.offset ? seg.start : wall - seg.offset;
+    if (instant < seg.end) return instant > limit ? null : instant;
+    if (seg.end > limit) return null;
+    t = seg.end - SECOND_MS;
+    seg = segmentAt(zone, seg.end);
+  }
+}
+
+function findPrevious(schedule: CronSchedule, at: number): number | null {
+  const zone = zoneFor(schedule.timezone);
+  const limit = at - SEARCH_LIMIT_MS;
+  let t = Math.floor(at / SECOND_MS) * SECOND_MS + SECOND_MS; // looking for ticks < t
+  let seg = segmentAt(zone, t - SECOND_MS);
+  for (;;) {
+    const wall = wallBefore(schedule, t + seg.offset);
+    if (wall === null) return null;
+    let lowest = seg.start + seg.offset; // lowest wall time this segment covers
+    if (schedule.fixedTime && seg.before > seg.offset) lowest = seg.start + seg.before;
+    let instant: number | null = wall >= lowest ? wall - seg.offset : null;
+    // No tick inside the segment: a fixed-time job may still fire at the end of a gap at its start.
+    if (instant === null && schedule.fixedTime && seg.before < seg.offset && wall >= seg.start + seg.before) instant = seg.start;
+    if (instant !== null) return instant < limit ? null : instant;
+    if (seg.start <= limit) return null;
+    t = seg.start;
+    seg = segmentAt(zone, t - SECOND_MS);
+  }
+}
+
+/** The first tick strictly after `from`, or null if none within ~5 years. */
+export function nextTick(schedule: CronSchedule, from: Date): Date | null {
+  const tick = findNext(schedule, instantOf(from, 'from'));
+  return tick === null ? null : new Date(tick);
+}
+
+/** The next `count` ticks strictly after `from`, as UTC Dates. */
+export function nextTicks(schedule: CronSchedule, from: Date, count: number): Date[] {
+  if (!Number.isInteger(count) || count < 0) throw new RangeError('count must be a non-negative integer');
+  const ticks: Date[] = [];
+  let cursor = instantOf(from, 'from');
+  while (ticks.length < count) {
+    const tick = findNext(schedule, cursor);
+    if (tick === null) break;
+    ticks.push(new Date(tick));
+    cursor = tick;
+  }
+  return ticks;
+}
+
+/** The last tick at or before `at`, or null (search back at most ~5 years). */
+export function previousTick(schedule: CronSchedule, at: Date): Date | null {
+  const tick = findPrevious(schedule, instantOf(at, 'at'));
+  return tick === null ? null : new Date(tick);
+}
+
+/** Local wall time of `at` in `timezone` as ISO-8601 with offset, e.g. 2026-03-29T03:00:00+02:00. */
+export function formatLocal(at: Date, timezone: string): string {
+  const zone = zoneFor(timezone);
+  const t = Math.floor(instantOf(at, 'at') / SECOND_MS) * SECOND_MS;
+  const offset = segmentAt(zone, t).offset;
+  const abs = Math.abs(offset) / SECOND_MS;
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  const seconds = abs % 60 === 0 ? '' : `:${pad(abs % 60)}`;
+  const sign = offset < 0 ? '-' : '+';
+  return `${new Date(t + offset).toISOString().slice(0, 19)}${sign}${pad(Math.floor(abs / 3600))}:${pad(Math.floor(abs / 60) % 60)}${seconds}`;
+}

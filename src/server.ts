@@ -1,0 +1,120 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import { AccountsService } from './accounts/service.js';
+import { systemClock, type Clock } from './clock.js';
+import type { Config } from './config.js';
+import { buildApp } from './http/app.js';
+import type { Services } from './http/services.js';
+import { createIngestHandler } from './ingest/handler.js';
+import { CheckInHistory } from './ingest/history.js';
+import { IngestWriter } from './ingest/writer.js';
+import { createMetrics } from './metrics.js';
+import { AppsService } from './monitors/apps.js';
+import { Catalog } from './monitors/catalog.js';
+import { MonitorsService } from './monitors/service.js';
+import { openStore, type Store } from './store/index.js';
+
+const CATALOG_REFRESH_MS = 1000;
+
+export interface VigilOptions {
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+}
+
+/** One Vigil process: store, ingest writer and HTTP server, with `start()`/`stop()`. */
+export class Vigil {
+  private stopping = false;
+  private catalogTimer: NodeJS.Timeout | undefined;
+
+  private constructor(
+    readonly config: Config,
+    readonly store: Store,
+    readonly services: Services,
+    readonly writer: IngestWriter,
+    readonly app: FastifyInstance,
+    readonly logger: Logger,
+    private readonly catalog: Catalog,
+  ) {}
+
+  /** Opens the database, applies migrations, loads the catalog and builds the server. */
+  static async create(config: Config, options: VigilOptions = {}): Promise<Vigil> {
+    const logger = options.logger ?? pino({ level: config.logLevel });
+    const clock = options.clock ?? systemClock;
+    const store = openStore(config.databaseUrl);
+    try {
+      const applied = await store.migrate();
+      if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+      const catalog = new Catalog();
+      await catalog.load(store);
+      const accounts = new AccountsService(store, clock);
+      const admin = await accounts.ensureFirstAdmin(config.adminEmail, config.adminPassword);
+      if (admin) logger.info({ email: admin.email }, 'first admin created from VIGIL_ADMIN_EMAIL');
+      const writer = new IngestWriter(store);
+      const metrics = createMetrics(writer);
+      let vigil: Vigil | undefined;
+      const services: Services = {
+        store,
+        clock,
+        accounts,
+        apps: new AppsService(store, catalog, clock),
+        monitors: new MonitorsService(store, catalog, clock),
+        history: new CheckInHistory(store),
+        metrics: metrics.registry,
+        isStopping: () => vigil?.stopping ?? false,
+      };
+      const ingest = createIngestHandler({
+        catalog,
+        writer,
+        clock,
+        bodyLimit: config.ingestBodyLimit,
+        observe: metrics.observeIngest,
+      });
+      const app = await buildApp(services, {
+        logger,
+        serverFactory: (handler) =>
+          createServer((req, res) => {
+            if (!ingest(req, res)) handler(req, res);
+          }),
+      });
+      vigil = new Vigil(config, store, services, writer, app, logger, catalog);
+      return vigil;
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  }
+
+  get server(): Server {
+    return this.app.server;
+  }
+
+  /** Starts listening; resolves with the bound address. */
+  async start(): Promise<AddressInfo> {
+    await this.app.listen({ host: this.config.host, port: this.config.port });
+    // Changes made by the CLI or another instance reach this process within a second.
+    this.catalogTimer = setInterval(() => {
+      this.catalog.refresh(this.store).catch((error: unknown) => this.logger.warn({ err: error }, 'catalog refresh failed'));
+    }, CATALOG_REFRESH_MS);
+    this.catalogTimer.unref();
+    const address = this.server.address() as AddressInfo;
+    this.logger.info({ host: address.address, port: address.port, database: this.store.description }, 'vigil listening');
+    return address;
+  }
+
+  /**
+   * Graceful stop: refuse new connections, let in-flight requests finish, commit every
+   * queued check-in, close the database.
+   */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    clearInterval(this.catalogTimer);
+    this.server.closeIdleConnections();
+    await this.app.close();
+    await this.writer.stop();
+    await this.store.close();
+    this.logger.info('vigil stopped');
+  }
+}

@@ -1,0 +1,42 @@
+import type { ColumnDataType, Kysely } from 'kysely';
+import type { Database, NewCheckInEvent, NewIngestError } from './schema.js';
+
+/**
+ * What genuinely differs between the SQL engines. Domain code reads these flags,
+ * never the dialect's name.
+ */
+export interface StoreCapabilities {
+  /** Column type of an auto-increment primary key. */
+  readonly autoIncrementType: ColumnDataType;
+  /** Whether `FOR UPDATE SKIP LOCKED` exists (claims by several instances). */
+  readonly supportsSkipLocked: boolean;
+  /** Whether several Vigil processes may share this database. */
+  readonly sharedByInstances: boolean;
+}
+
+/** One group commit from the ingest path: check-in events and ingest errors, stored together. */
+export interface IngestBatch {
+  readonly events: readonly NewCheckInEvent[];
+  readonly errors: readonly NewIngestError[];
+}
+
+/** Persistence. SQLite and PostgreSQL implement it; one contract suite tests both. */
+export interface Store {
+  /** Dialect-neutral query builder for repositories. */
+  readonly db: Kysely<Database>;
+  readonly capabilities: StoreCapabilities;
+  /** A short human description (engine and location, no secrets). */
+  readonly description: string;
+  /** Applies pending migrations; returns the names applied. */
+  migrate(): Promise<string[]>;
+  /** Number of migrations this build knows that the database has not applied. */
+  pendingMigrations(): Promise<number>;
+  /**
+   * Stores one ingest batch in a single durable transaction. Events whose monitor
+   * no longer exists (deleted meanwhile) are dropped, never failing the batch.
+   */
+  writeIngest(batch: IngestBatch): Promise<void>;
+  /** Resolves when the database answers. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
