@@ -61,7 +61,8 @@ export async function measure({ port, requests, connections, duration, warmup, e
     pipelining: 1,
     timeout: 10,
     requests,
-    expectBody,
+    // (expectBody cannot be combined with `requests` in autocannon; verifyBody can.)
+    verifyBody: (body) => body === expectBody,
   };
   let warmupAcknowledged = 0;
   let warmupProblems = 0;

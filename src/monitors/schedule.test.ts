@@ -92,6 +92,10 @@ describe('parseSchedule accepted forms (UTC, from 2026-01-01T00:00:00Z, a Thursd
     { name: 'range with step', expression: '0 8-18/5 * * *', expected: ['2026-01-01T08:00:00.000Z', '2026-01-01T13:00:00.000Z', '2026-01-01T18:00:00.000Z', '2026-01-02T08:00:00.000Z'] },
     { name: 'dom OR dow (1st/15th or Monday)', expression: '0 0 1,15 * MON', expected: ['2026-01-05T00:00:00.000Z', '2026-01-12T00:00:00.000Z', '2026-01-15T00:00:00.000Z', '2026-01-19T00:00:00.000Z', '2026-01-26T00:00:00.000Z', '2026-02-01T00:00:00.000Z'] },
     { name: 'dow restricted, dom * (AND with *)', expression: '0 0 * * MON', expected: ['2026-01-05T00:00:00.000Z'] },
+    { name: 'dom range OR dow (the classic first-Monday trap)', expression: '0 0 1-3 * MON', expected: ['2026-01-02T00:00:00.000Z', '2026-01-03T00:00:00.000Z', '2026-01-05T00:00:00.000Z', '2026-01-12T00:00:00.000Z'] },
+    { name: 'dom starting with * means AND (Vixie): odd days that are Mondays', expression: '0 0 */2 * MON', expected: ['2026-01-05T00:00:00.000Z', '2026-01-19T00:00:00.000Z', '2026-02-09T00:00:00.000Z'] },
+    { name: 'L OR Friday', expression: '0 0 L * 5', expected: ['2026-01-02T00:00:00.000Z', '2026-01-09T00:00:00.000Z', '2026-01-16T00:00:00.000Z', '2026-01-23T00:00:00.000Z', '2026-01-30T00:00:00.000Z', '2026-01-31T00:00:00.000Z'] },
+    { name: '#L and L on a weekday list', expression: '0 0 * * 1#1,5L', expected: ['2026-01-05T00:00:00.000Z', '2026-01-30T00:00:00.000Z', '2026-02-02T00:00:00.000Z', '2026-02-27T00:00:00.000Z'] },
     { name: '? as wildcard', expression: '0 0 ? * MON', expected: ['2026-01-05T00:00:00.000Z'] },
     { name: 'dow 7 is Sunday', expression: '0 0 * * 7', expected: ['2026-01-04T00:00:00.000Z'] },
     { name: 'dow 0 is Sunday', expression: '0 0 * * 0', expected: ['2026-01-04T00:00:00.000Z'] },
@@ -305,6 +309,22 @@ describe('agrees with a minute-by-minute reference around DST changes', () => {
     for (let t = Date.parse(at) - 20 * HOUR; t < Date.parse(at) + 20 * HOUR; t += 7 * MINUTE + 13_000) {
       expect(nextTick(schedule, new Date(t))?.getTime()).toBe(expected.find((x) => x > t));
       expect(previousTick(schedule, new Date(t))?.getTime()).toBe(expected.findLast((x) => x <= t));
+    }
+  });
+});
+
+describe('wall-clock matcher agrees with croner (UTC, patterns where both use the same day rule)', () => {
+  const expressions = ['*/7 * * * *', '0 0 L * *', '0 0 * * 5L', '0 0 * * MON#2', '30 4 1,15 * 5', '0 0 29 2 *', '15 30 2 * * *', '*/20 */7 * * * *', '0 12 * JAN-MAR,SEP MON-FRI', '0 0 1-7 * MON', '0 0 * * 1#1,5L', '59 23 31 12 *', '0 0 L 2 *', '0 0 L * 5', '5 4 * * 0,7'];
+  const starts = ['2026-01-01T00:00:00Z', '2027-12-31T23:59:59Z', '2028-02-28T12:00:00Z', '2031-06-15T08:07:06Z'];
+  it.each(expressions)('%s', (expression) => {
+    const ours = parseSchedule(expression);
+    const theirs = new Cron(expression, { timezone: 'UTC' });
+    for (const start of starts) {
+      expect(nextTicks(ours, new Date(start), 12).map(iso)).toEqual(theirs.nextRuns(12, new Date(start)).map(iso));
+      const back: string[] = [];
+      for (let t = previousTick(ours, new Date(start)); t && back.length < 12; t = previousTick(ours, new Date(t.getTime() - 1))) back.push(t.toISOString());
+      // croner's previousRuns is strictly before its reference; ours is "at or before".
+      expect(back).toEqual(theirs.previousRuns(12, new Date(Date.parse(start) + 1000)).map(iso));
     }
   });
 });

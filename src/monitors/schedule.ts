@@ -1,9 +1,9 @@
 /**
  * Pure cron maths for cron monitors: parse and validate schedules, and find ticks in an IANA zone.
  *
- * croner parses the pattern and matches *wall-clock* times: it is run at UTC offset 0, so a "UTC"
- * instant stands for a local wall time. This module maps wall times to real instants itself,
- * following classic (Vixie/cronie) cron across DST changes:
+ * croner's CronPattern parses and validates; its tables are copied into a small wall-clock matcher
+ * (a croner instance holds ~80 KB, too much to keep one per monitor). Wall times are mapped to real
+ * instants here, following classic (Vixie/cronie) cron across DST changes:
  * - fixed-time jobs (neither the minute nor the hour field starts with `*`): a wall time inside a
  *   spring-forward gap fires once, at the end of the gap; a repeated wall time fires once, at its
  *   first occurrence.
@@ -11,8 +11,24 @@
  * croner's own timezone mode is not used: it classifies fixed-time jobs differently (any step, and
  * the seconds field, make a job an interval job there).
  */
-import { Cron } from 'croner';
+import { CronPattern } from 'croner';
 import { VigilError } from '../errors.js';
+
+/** Internal: a compiled pattern, matched against wall-clock time. */
+export interface WallMatcher {
+  readonly seconds: readonly number[];
+  readonly minutes: readonly number[];
+  readonly hours: readonly number[];
+  /** Bit d set: day-of-month d matches. */
+  readonly days: number;
+  readonly lastDay: boolean;
+  /** Bit m set: month m (0-11) matches. */
+  readonly months: number;
+  /** Per weekday (0 = Sunday): 0 = no; bits 1,2,4,8,16 = 1st..5th occurrence; 32 = last. */
+  readonly weekdays: readonly number[];
+  /** Vixie: if either day field starts with `*`, both must match; otherwise either may. */
+  readonly dayAnd: boolean;
+}
 
 /** A validated, compiled cron schedule. Immutable; safe to share and cache. */
 export interface CronSchedule {
@@ -22,8 +38,7 @@ export interface CronSchedule {
   readonly timezone: string;
   /** True for classic-cron fixed-time jobs (minute and hour fields don't start with `*`). */
   readonly fixedTime: boolean;
-  /** Internal: croner evaluating the pattern on wall-clock time (UTC offset 0). */
-  readonly matcher: Cron;
+  readonly matcher: WallMatcher;
 }
 
 const SECOND_MS = 1000;
@@ -175,17 +190,28 @@ export function parseSchedule(expression: string, timezone = 'UTC'): CronSchedul
   const cached = scheduleCache.get(key);
   if (cached) return cached;
 
-  const { pattern, fixedTime } = checkExpression(normalized);
-  let matcher: Cron;
+  const { pattern, fixedTime, dayAnd } = checkExpression(normalized);
+  let parsed: CronPattern;
   try {
-    matcher = new Cron(pattern, { utcOffset: 0, paused: true, mode: '5-or-6-parts', domAndDow: false });
+    parsed = new CronPattern(pattern, undefined, { mode: '5-or-6-parts' });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     throw invalidSchedule(message.replace(/^CronPattern:\s*/, '').replace(/^\w/, (c) => c.toLowerCase()));
   }
+  const values = (flags: readonly number[]): number[] => flags.flatMap((on, i) => (on ? [i] : []));
+  const bits = (flags: readonly number[], shift: number): number => flags.reduce((acc, on, i) => (on ? acc | (1 << (i + shift)) : acc), 0);
+  const matcher: WallMatcher = {
+    seconds: values(parsed.second),
+    minutes: values(parsed.minute),
+    hours: values(parsed.hour),
+    days: bits(parsed.day, 1),
+    lastDay: parsed.lastDayOfMonth,
+    months: bits(parsed.month, 0),
+    weekdays: parsed.dayOfWeek.slice(0, 7),
+    dayAnd,
+  };
   // Day patterns repeat every 28 years between 1901 and 2099, so this finds any schedule that fires.
-  const first = matcher.nextRun(new Date(Date.UTC(1999, 11, 31, 23, 59, 59)));
-  if (first === null || first.getTime() >= Date.UTC(2028, 0, 1)) throw invalidSchedule('never fires');
+  if (wallSearch(matcher, Date.UTC(1999, 11, 31, 23, 59, 59), 1, 28 * 366) === null) throw invalidSchedule('never fires');
 
   const schedule: CronSchedule = { expression: normalized, timezone: normalizeTimezone(timezone), fixedTime, matcher };
   if (scheduleCache.size >= MAX_CACHED_SCHEDULES) {
@@ -197,7 +223,7 @@ export function parseSchedule(expression: string, timezone = 'UTC'): CronSchedul
 }
 
 /** Expands macros, checks the field count and characters, and classifies the job (Vixie rule). */
-function checkExpression(expression: string): { pattern: string; fixedTime: boolean } {
+function checkExpression(expression: string): { pattern: string; fixedTime: boolean; dayAnd: boolean } {
   if (expression === '') throw invalidSchedule('must not be empty');
   if (expression.length > MAX_EXPRESSION_LENGTH) throw invalidSchedule(`longer than ${MAX_EXPRESSION_LENGTH} characters`);
   let pattern = expression;
@@ -220,23 +246,68 @@ function checkExpression(expression: string): { pattern: string; fixedTime: bool
     const upper = field.toUpperCase();
     if (!chars.test(names ? upper.replace(names, '0') : upper)) throw invalidSchedule(`invalid ${name} field ${JSON.stringify(field)}`);
   });
-  const minute = fields[fields.length - 5] ?? '';
-  const hour = fields[fields.length - 4] ?? '';
-  const wild = /^[*?]/.test(minute) || /^[*?]/.test(hour);
-  return { pattern, fixedTime: !wild };
+  const star = (fromEnd: number): boolean => /^[*?]/.test(fields[fields.length - fromEnd] ?? '');
+  return { pattern, fixedTime: !star(5) && !star(4), dayAnd: star(3) || star(1) };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Searching. Ticks are whole seconds. A wall time is represented as ms "as if it were UTC".
 
-/** First matching wall time strictly after `wall`. */
-function wallAfter(schedule: CronSchedule, wall: number): number | null {
-  return schedule.matcher.nextRun(new Date(wall))?.getTime() ?? null;
+const NTH = [1, 2, 4, 8, 16] as const;
+/** Wall-time searches look this many days ahead or back (a little over the 5-year tick limit). */
+const WALL_SEARCH_DAYS = 6 * 366;
+
+function dayMatches(m: WallMatcher, year: number, month: number, day: number): boolean {
+  const lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+  const byDate = ((m.days >>> day) & 1) === 1 || (m.lastDay && day === lastDay);
+  const spec = m.weekdays[new Date(Date.UTC(year, month, day)).getUTCDay()] ?? 0;
+  const byWeekday = (spec & (NTH[Math.floor((day - 1) / 7)] ?? 0)) !== 0 || ((spec & 32) !== 0 && day + 7 > lastDay);
+  return m.dayAnd ? byDate && byWeekday : byDate || byWeekday;
 }
 
-/** Last matching wall time strictly before `wall` (a whole second). */
-function wallBefore(schedule: CronSchedule, wall: number): number | null {
-  return schedule.matcher.previousRuns(1, new Date(wall))[0]?.getTime() ?? null;
+/** First second-of-day >= `from` (or last <= `from` when `backwards`) that matches the time fields. */
+function timeOfDay(m: WallMatcher, from: number, backwards: boolean): number | null {
+  const at = (list: readonly number[], i: number): number => list[backwards ? list.length - 1 - i : i] ?? 0;
+  const beyond = (value: number, limit: number): boolean => (backwards ? value > limit : value < limit);
+  const h0 = Math.floor(from / 3600);
+  const m0 = Math.floor(from / 60) % 60;
+  const s0 = from % 60;
+  for (let i = 0; i < m.hours.length; i++) {
+    const h = at(m.hours, i);
+    if (beyond(h, h0)) continue;
+    for (let j = 0; j < m.minutes.length; j++) {
+      const mi = at(m.minutes, j);
+      if (h === h0 && beyond(mi, m0)) continue;
+      for (let k = 0; k < m.seconds.length; k++) {
+        const s = at(m.seconds, k);
+        if (h === h0 && mi === m0 && beyond(s, s0)) continue;
+        return h * 3600 + mi * 60 + s;
+      }
+    }
+  }
+  return null;
+}
+
+/** Nearest matching wall time (ms, as if UTC) strictly after (dir 1) or before (dir -1) `wall`. */
+function wallSearch(m: WallMatcher, wall: number, dir: 1 | -1, days = WALL_SEARCH_DAYS): number | null {
+  let second = dir === 1 ? Math.floor(wall / SECOND_MS) + 1 : Math.ceil(wall / SECOND_MS) - 1;
+  for (let i = 0; i <= days; i++) {
+    const dayStart = Math.floor(second / 86_400) * DAY_MS;
+    const date = new Date(dayStart);
+    const year = date.getUTCFullYear();
+    const month = date.getUTCMonth();
+    if (((m.months >>> month) & 1) === 0) {
+      // Skip to the first second of the next month, or the last second of the previous one.
+      second = (dir === 1 ? Date.UTC(year, month + 1, 1) : Date.UTC(year, month, 1) - SECOND_MS) / SECOND_MS;
+      continue;
+    }
+    if (dayMatches(m, year, month, date.getUTCDate())) {
+      const time = timeOfDay(m, second - dayStart / SECOND_MS, dir === -1);
+      if (time !== null) return dayStart + time * SECOND_MS;
+    }
+    second = dir === 1 ? dayStart / SECOND_MS + 86_400 : dayStart / SECOND_MS - 1;
+  }
+  return null;
 }
 
 function instantOf(date: Date, what: string): number {
@@ -257,7 +328,7 @@ function findNext(schedule: CronSchedule, from: number): number | null {
     if (gap) low = seg.start + seg.before - SECOND_MS;
     // Fixed-time job after a fall-back: the repeated wall times already fired.
     if (schedule.fixedTime && seg.before > seg.offset) low = Math.max(low, seg.start + seg.before - SECOND_MS);
-    const wall = wallAfter(schedule, low);
+    const wall = wallSearch(schedule.matcher, low, 1);
     if (wall === null) return null;
     const instant = gap && wall < seg.start + seg.offset ? seg.start : wall - seg.offset;
     if (instant < seg.end) return instant > limit ? null : instant;
@@ -273,7 +344,7 @@ function findPrevious(schedule: CronSchedule, at: number): number | null {
   let t = Math.floor(at / SECOND_MS) * SECOND_MS + SECOND_MS; // looking for ticks < t
   let seg = segmentAt(zone, t - SECOND_MS);
   for (;;) {
-    const wall = wallBefore(schedule, t + seg.offset);
+    const wall = wallSearch(schedule.matcher, t + seg.offset, -1);
     if (wall === null) return null;
     let lowest = seg.start + seg.offset; // lowest wall time this segment covers
     if (schedule.fixedTime && seg.before > seg.offset) lowest = seg.start + seg.before;
