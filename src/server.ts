@@ -53,7 +53,7 @@ export class Vigil {
       if (admin) logger.info({ email: admin.email }, 'first admin created from VIGIL_ADMIN_EMAIL');
       const writer = new IngestWriter(store);
       const metrics = createMetrics(writer);
-      let vigil: Vigil | undefined;
+      const created: { vigil?: Vigil } = {};
       const services: Services = {
         store,
         clock,
@@ -62,7 +62,7 @@ export class Vigil {
         monitors: new MonitorsService(store, catalog, clock),
         history: new CheckInHistory(store),
         metrics: metrics.registry,
-        isStopping: () => vigil?.stopping ?? false,
+        isStopping: () => created.vigil?.stopping ?? false,
       };
       const ingest = createIngestHandler({
         catalog,
@@ -78,8 +78,8 @@ export class Vigil {
             if (!ingest(req, res)) handler(req, res);
           }),
       });
-      vigil = new Vigil(config, store, services, writer, app, logger, catalog);
-      return vigil;
+      created.vigil = new Vigil(config, store, services, writer, app, logger, catalog);
+      return created.vigil;
     } catch (error) {
       await store.close();
       throw error;

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ingest, runCli, spawnServer, tempDir, type Spawned } from './helpers.js';
 
@@ -21,7 +22,6 @@ async function setup(env: Record<string, string>): Promise<string> {
 }
 
 async function countEvents(env: Record<string, string>): Promise<number> {
-  const { default: Database } = await import('better-sqlite3');
   const db = new Database(env.VIGIL_DATABASE_URL!.slice('sqlite:'.length), { readonly: true });
   try {
     return (db.prepare('select count(*) as n from check_in_events').get() as { n: number }).n;

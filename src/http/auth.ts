@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { AccountsService, User } from '../accounts/service.js';
 import { VigilError } from '../errors.js';
 
@@ -11,7 +11,7 @@ declare module 'fastify' {
 
 /** `Authorization: Bearer <token>` for personal API tokens. */
 export function bearerAuth(accounts: AccountsService) {
-  return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+  return async (request: FastifyRequest): Promise<void> => {
     const header = request.headers.authorization;
     const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     if (!match) throw new VigilError('unauthorized', 'missing "Authorization: Bearer <token>" header');

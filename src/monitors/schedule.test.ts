@@ -266,7 +266,7 @@ function wallClock(format: Intl.DateTimeFormat, t: number): number {
 /** Minute-by-minute reference implementation of the classic-cron DST rules. */
 function bruteForce(expression: string, timezone: string, start: number, end: number, fixedTime: boolean): number[] {
   const format = new Intl.DateTimeFormat('en-US', { timeZone: timezone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
-  const cron = new Cron(expression, { timezone: 'UTC' });
+  const cron = new Cron(expression, { utcOffset: 0 });
   const matches = (wall: number): boolean => cron.match(new Date(wall));
   const ticks: number[] = [];
   const seen = new Set<number>();

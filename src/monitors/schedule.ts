@@ -291,8 +291,10 @@ function timeOfDay(m: WallMatcher, from: number, backwards: boolean): number | n
 /** Nearest matching wall time (ms, as if UTC) strictly after (dir 1) or before (dir -1) `wall`. */
 function wallSearch(m: WallMatcher, wall: number, dir: 1 | -1, days = WALL_SEARCH_DAYS): number | null {
   let second = dir === 1 ? Math.floor(wall / SECOND_MS) + 1 : Math.ceil(wall / SECOND_MS) - 1;
-  for (let i = 0; i <= days; i++) {
+  const stop = wall + dir * days * DAY_MS;
+  for (;;) {
     const dayStart = Math.floor(second / 86_400) * DAY_MS;
+    if (dir === 1 ? dayStart > stop : dayStart + DAY_MS < stop) return null;
     const date = new Date(dayStart);
     const year = date.getUTCFullYear();
     const month = date.getUTCMonth();
@@ -307,7 +309,6 @@ function wallSearch(m: WallMatcher, wall: number, dir: 1 | -1, days = WALL_SEARC
     }
     second = dir === 1 ? dayStart / SECOND_MS + 86_400 : dayStart / SECOND_MS - 1;
   }
-  return null;
 }
 
 function instantOf(date: Date, what: string): number {
@@ -321,6 +322,9 @@ function findNext(schedule: CronSchedule, from: number): number | null {
   const limit = from + SEARCH_LIMIT_MS;
   let t = Math.floor(from / SECOND_MS) * SECOND_MS; // looking for ticks > t
   let seg = segmentAt(zone, t);
+  // The last search found no match in (knownLow, knownWall): reuse it while it covers `low`.
+  let knownLow = Number.POSITIVE_INFINITY;
+  let knownWall = Number.NEGATIVE_INFINITY;
   for (;;) {
     let low = t + seg.offset; // wall times > low, in this segment
     // Fixed-time job entering a spring-forward gap: wall times in the gap fire at its end.
@@ -328,8 +332,9 @@ function findNext(schedule: CronSchedule, from: number): number | null {
     if (gap) low = seg.start + seg.before - SECOND_MS;
     // Fixed-time job after a fall-back: the repeated wall times already fired.
     if (schedule.fixedTime && seg.before > seg.offset) low = Math.max(low, seg.start + seg.before - SECOND_MS);
-    const wall = wallSearch(schedule.matcher, low, 1);
+    const wall = low >= knownLow && low < knownWall ? knownWall : wallSearch(schedule.matcher, low, 1);
     if (wall === null) return null;
+    [knownLow, knownWall] = [low, wall];
     const instant = gap && wall < seg.start + seg.offset ? seg.start : wall - seg.offset;
     if (instant < seg.end) return instant > limit ? null : instant;
     if (seg.end > limit) return null;
@@ -343,9 +348,13 @@ function findPrevious(schedule: CronSchedule, at: number): number | null {
   const limit = at - SEARCH_LIMIT_MS;
   let t = Math.floor(at / SECOND_MS) * SECOND_MS + SECOND_MS; // looking for ticks < t
   let seg = segmentAt(zone, t - SECOND_MS);
+  let knownHigh = Number.NEGATIVE_INFINITY; // no match in (knownWall, knownHigh)
+  let knownWall = Number.POSITIVE_INFINITY;
   for (;;) {
-    const wall = wallSearch(schedule.matcher, t + seg.offset, -1);
+    const high = t + seg.offset;
+    const wall = high <= knownHigh && high > knownWall ? knownWall : wallSearch(schedule.matcher, high, -1);
     if (wall === null) return null;
+    [knownHigh, knownWall] = [high, wall];
     let lowest = seg.start + seg.offset; // lowest wall time this segment covers
     if (schedule.fixedTime && seg.before > seg.offset) lowest = seg.start + seg.before;
     let instant: number | null = wall >= lowest ? wall - seg.offset : null;
