@@ -12,6 +12,8 @@ export interface Config {
   readonly baseUrl: string;
   /** Seconds Vigil waits after a deadline for in-flight (batched) events. */
   readonly ingestTolerance: number;
+  /** Seconds a client timestamp may be off the receive time before it is replaced by it. */
+  readonly maxClockSkew: number;
   /** Largest accepted ingest request body, in bytes. */
   readonly ingestBodyLimit: number;
   readonly adminEmail: string | undefined;
@@ -84,6 +86,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl: databaseUrl(text(env, 'VIGIL_DATABASE_URL') ?? 'sqlite:./data/vigil.db'),
     baseUrl: (baseUrl ?? `http://${urlHost}:${port}`).replace(/\/+$/, ''),
     ingestTolerance: integer(env, 'VIGIL_INGEST_TOLERANCE', 15, 0, 3600),
+    maxClockSkew: integer(env, 'VIGIL_MAX_CLOCK_SKEW', 300, 1, 86_400),
     ingestBodyLimit: integer(env, 'VIGIL_INGEST_BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
     adminEmail,
     adminPassword,

@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:http';
+import { ServerResponse, createServer, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
@@ -17,6 +18,26 @@ import { MonitorsService } from './monitors/service.js';
 import { openStore, type Store } from './store/index.js';
 
 const CATALOG_REFRESH_MS = 1000;
+
+/**
+ * Node answers a malformed request with 400 at once, even while the previous request on
+ * the connection is still being stored. AppSignal's Node client counts Content-Length in
+ * UTF-16 units, so the tail of a non-ASCII batch arrives as garbage: Node's early 400 would
+ * reach the client instead of our 200. Let the pending answer go out first, then close.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  const pending: unknown = Reflect.get(socket, '_httpMessage');
+  if (pending instanceof ServerResponse && !pending.writableFinished) {
+    pending.on('finish', () => socket.end());
+    return;
+  }
+  if (!socket.writable || error.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const body = JSON.stringify({ error: { code: 'bad_request', message: 'malformed HTTP request' } });
+  socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+}
 
 export interface VigilOptions {
   readonly clock?: Clock;
@@ -69,14 +90,18 @@ export class Vigil {
         writer,
         clock,
         bodyLimit: config.ingestBodyLimit,
+        maxClockSkew: config.maxClockSkew * 1000,
         observe: metrics.observeIngest,
       });
       const app = await buildApp(services, {
         logger,
-        serverFactory: (handler) =>
-          createServer((req, res) => {
+        clientErrorHandler: answerClientError,
+        serverFactory: (handler) => {
+          const server = createServer((req, res) => {
             if (!ingest(req, res)) handler(req, res);
-          }),
+          });
+          return server;
+        },
       });
       created.vigil = new Vigil(config, store, services, writer, app, logger, catalog);
       return created.vigil;

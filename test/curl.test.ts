@@ -97,7 +97,7 @@ const FINISH = `curl -D - -X POST -G 'https://appsignal-endpoint.net/check_ins/c
   -d 'api_key=YOUR-APP-LEVEL-API-KEY' \\
   -d 'identifier=YOUR-CHECK-IN-IDENTIFIER'`;
 
-// Same page — "Start cron check-in (optional)".
+// Same page — "Start cron check-in (optional)": the finish command plus `kind=start`.
 const START = `curl -D - -X POST -G 'https://appsignal-endpoint.net/check_ins/cron' \\
   -d 'api_key=YOUR-APP-LEVEL-API-KEY' \\
   -d 'identifier=YOUR-CHECK-IN-IDENTIFIER' \\
@@ -108,8 +108,8 @@ const HEARTBEAT = `curl -D - -X POST -G 'https://appsignal-endpoint.net/check_in
   -d 'api_key=YOUR-APP-LEVEL-API-KEY' \\
   -d 'identifier=YOUR-CHECK-IN-IDENTIFIER'`;
 
-// The one-URL form (the earlier "URL params" section, and the form most READMEs copy):
-// a finish, and a start/finish pair tied by a digest.
+// The one-URL form of the earlier "Send check-ins using URL parameters" section (fields
+// identifier, kind, digest, timestamp): a finish, and a start/finish pair tied by a digest.
 const URL_FINISH = `curl -X POST "https://appsignal-endpoint.net/check_ins/cron?identifier=nightly-backup&api_key=YOUR-APP-LEVEL-API-KEY&kind=finish"`;
 const URL_START = `curl -X POST "https://appsignal-endpoint.net/check_ins/cron?identifier=nightly-backup&api_key=YOUR-APP-LEVEL-API-KEY&kind=start&digest=YOUR-DIGEST"`;
 const URL_FINISH_DIGEST = `curl -X POST "https://appsignal-endpoint.net/check_ins/cron?identifier=nightly-backup&api_key=YOUR-APP-LEVEL-API-KEY&kind=finish&digest=YOUR-DIGEST"`;

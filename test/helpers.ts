@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { loadConfig } from '../src/config.js';
-import { Vigil } from '../src/server.js';
+import type { Clock } from '../src/clock.js';
+import { Vigil, type VigilOptions } from '../src/server.js';
 
 export const ROOT = new URL('..', import.meta.url).pathname;
 
@@ -27,7 +28,7 @@ export interface Running {
 }
 
 /** A real Vigil on a temporary SQLite file, listening on a random port of 127.0.0.1. */
-export async function startVigil(env: Record<string, string> = {}): Promise<Running> {
+export async function startVigil(env: Record<string, string> = {}, options: VigilOptions & { clock?: Clock } = {}): Promise<Running> {
   const dir = tempDir();
   const vigil = await Vigil.create(
     loadConfig({
@@ -36,6 +37,7 @@ export async function startVigil(env: Record<string, string> = {}): Promise<Runn
       VIGIL_LOG_LEVEL: 'silent',
       ...env,
     }),
+    options,
   );
   const address = await vigil.start();
   const url = `http://127.0.0.1:${address.port}`;

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../src/clock.js';
 import { ingest, startVigil, type Running } from './helpers.js';
 
 const FIXTURES = new URL('../../shared/fixtures/appsignal/', import.meta.url).pathname;
@@ -39,8 +40,12 @@ describe('ingest: what AppSignal clients put on the wire', () => {
   let app: { id: string; key: string };
   const monitors: Record<string, string> = {};
 
+  // The fixtures were captured at these times; a server clock far from them would (rightly)
+  // replace their timestamps with the receive time.
+  const clock = new ManualClock(1795748600_000);
+
   beforeAll(async () => {
-    vigil = await startVigil();
+    vigil = await startVigil({}, { clock });
     app = await vigil.createApp('Acme');
     for (const id of ['nightly-backup', 'sdk-cron', 'sdk-manual', 'sdk-finish-only']) {
       monitors[id] = (await vigil.createMonitor(app.id, { identifier: id, type: 'cron', schedule: '0 2 * * *' })).id;
@@ -112,8 +117,19 @@ describe('ingest: what AppSignal clients put on the wire', () => {
     expect(res).toEqual({ status: 200, body: { accepted: 1, rejected: [] } });
   });
 
+  it('replaces a timestamp more than 5 minutes off the receive time, keeping the client value', async () => {
+    const res = await ingest(vigil.url, `/check_ins/heartbeats?api_key=${app.key}&identifier=queue-worker&timestamp=${1795748600 - 301}`);
+    expect(res.status).toBe(200);
+    expect((await events('queue-worker'))[0]).toMatchObject({
+      timestamp: new Date(1795748600_000).toISOString(),
+      client_timestamp: new Date((1795748600 - 301) * 1000).toISOString(),
+    });
+    await ingest(vigil.url, `/check_ins/heartbeats?api_key=${app.key}&identifier=queue-worker&timestamp=${1795748600 - 299}`);
+    expect((await events('queue-worker'))[0]).toMatchObject({ timestamp: new Date((1795748600 - 299) * 1000).toISOString(), client_timestamp: null });
+  });
+
   it('uses the receive time when the client sends no timestamp', async () => {
-    const before = Date.now();
+    const before = clock.now();
     await ingest(vigil.url, `/check_ins/heartbeats?api_key=${app.key}&identifier=queue-worker`);
     const latest = (await events('queue-worker'))[0];
     expect(Date.parse(latest.timestamp)).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);

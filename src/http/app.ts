@@ -1,5 +1,6 @@
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerFactory } from 'fastify';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { bearerAuth } from './auth.js';
 import { installErrorHandling } from './errors.js';
@@ -14,6 +15,8 @@ export interface AppOptions {
   readonly logger?: Logger;
   /** Lets the ingest fast path sit in front of the framework on the same server. */
   readonly serverFactory?: FastifyServerFactory;
+  /** Replaces Fastify's answer to a malformed HTTP request. */
+  readonly clientErrorHandler?: (error: Error & { code?: string }, socket: Duplex) => void;
 }
 
 /** Builds the REST application (not listening); `inject()` tests it in-process. */
@@ -25,6 +28,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     bodyLimit: 1024 * 1024,
     routerOptions: { ignoreDuplicateSlashes: true },
     ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}),
+    ...(options.clientErrorHandler ? { clientErrorHandler: options.clientErrorHandler } : {}),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   }) as unknown as FastifyInstance;
   installErrorHandling(app);

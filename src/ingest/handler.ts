@@ -11,8 +11,12 @@ export interface IngestDependencies {
   readonly catalog: Catalog;
   readonly writer: IngestWriter;
   readonly clock: Clock;
+  /** Milliseconds a client timestamp may be off the receive time before the receive time replaces it. */
+  readonly maxClockSkew: number;
   /** Largest request body in bytes (413 above it). */
   readonly bodyLimit: number;
+  /** Called after check-ins were committed (wakes the evaluator). */
+  readonly onCommitted?: () => void;
   /** Called once per request with what happened, for metrics. */
   readonly observe?: (accepted: number, rejected: number) => void;
 }
@@ -112,12 +116,17 @@ async function handle(
       );
       continue;
     }
+    // A clock far off (or a timestamp in the wrong unit) would put the event in the wrong
+    // window: keep what the client said, judge it by when it arrived.
+    const received = Math.floor(now / 1000);
+    const skewed = c.timestamp !== undefined && Math.abs(c.timestamp * 1000 - now) > deps.maxClockSkew;
     events.push({
       monitor_id: monitor.id,
       check_in_type: type,
       kind: type === 'cron' ? (c.kind ?? 'finish') : null,
       digest: c.digest,
-      timestamp: c.timestamp ?? Math.floor(now / 1000),
+      timestamp: c.timestamp === undefined || skewed ? received : c.timestamp,
+      client_timestamp: skewed ? (c.timestamp ?? null) : null,
       received_at: now,
       hostname,
       exit_code: c.exitCode,
@@ -130,6 +139,7 @@ async function handle(
     rejected.map((r) => ingestError(appId, r, now)),
   );
   deps.observe?.(events.length, rejected.length);
+  if (events.length > 0) deps.onCommitted?.();
 
   // 400 only when nothing could be used at all; an unknown identifier is the user's
   // configuration, not a malformed request, and AppSignal clients never retry anyway.

@@ -12,6 +12,8 @@ export interface CheckInEventView {
   hostname: string | null;
   exit_code: number | null;
   output: string | null;
+  /** Set when the client's timestamp was more than VIGIL_MAX_CLOCK_SKEW off and replaced by the receive time. */
+  client_timestamp: string | null;
 }
 
 export interface IngestErrorView {
@@ -48,6 +50,7 @@ export class CheckInHistory {
       hostname: row.hostname,
       exit_code: row.exit_code,
       output: row.output,
+      client_timestamp: row.client_timestamp === null ? null : iso(Number(row.client_timestamp) * 1000),
     }));
   }
 

@@ -378,6 +378,8 @@ describe('search limits and arguments', () => {
     expect(nextTicks(s, new Date(), 0)).toEqual([]);
     expect(() => nextTicks(s, new Date(), -1)).toThrow(RangeError);
     expect(() => nextTick(s, new Date(Number.NaN))).toThrow(RangeError);
+    expect(() => previousTick(s, new Date(8.64e15))).toThrow(RangeError);
+    expect(() => formatLocal(new Date(-8.64e15), 'UTC')).toThrow(RangeError);
   });
 });
 

@@ -38,6 +38,7 @@ export interface CronSchedule {
   readonly timezone: string;
   /** True for classic-cron fixed-time jobs (minute and hour fields don't start with `*`). */
   readonly fixedTime: boolean;
+  /** Internal: the compiled pattern. */
   readonly matcher: WallMatcher;
 }
 
@@ -49,6 +50,9 @@ const MAX_EXPRESSION_LENGTH = 256;
 const MAX_TIMEZONE_LENGTH = 100;
 const MAX_CACHED_SCHEDULES = 10_000;
 const MAX_ZONE_ALIASES = 2_000;
+/** Instants accepted by the public functions (years 1000-9999 keep the calendar maths simple). */
+const MIN_INSTANT = Date.UTC(1000, 0, 1);
+const MAX_INSTANT = Date.UTC(9999, 0, 1);
 
 const MACROS: ReadonlyMap<string, string> = new Map([
   ['@yearly', '0 0 1 1 *'],
@@ -214,10 +218,7 @@ export function parseSchedule(expression: string, timezone = 'UTC'): CronSchedul
   if (wallSearch(matcher, Date.UTC(1999, 11, 31, 23, 59, 59), 1, 28 * 366) === null) throw invalidSchedule('never fires');
 
   const schedule: CronSchedule = { expression: normalized, timezone: normalizeTimezone(timezone), fixedTime, matcher };
-  if (scheduleCache.size >= MAX_CACHED_SCHEDULES) {
-    const oldest = scheduleCache.keys().next();
-    if (!oldest.done) scheduleCache.delete(oldest.value);
-  }
+  if (scheduleCache.size >= MAX_CACHED_SCHEDULES) scheduleCache.delete(scheduleCache.keys().next().value ?? '');
   scheduleCache.set(key, schedule);
   return schedule;
 }
@@ -231,15 +232,11 @@ function checkExpression(expression: string): { pattern: string; fixedTime: bool
     const macro = expression.toLowerCase();
     if (macro === '@reboot') throw invalidSchedule('@reboot is not supported: a cron monitor needs a time-based schedule');
     const expanded = MACROS.get(macro);
-    if (expanded === undefined) {
-      throw invalidSchedule(`unknown macro ${JSON.stringify(expression)} (expected one of ${[...MACROS.keys()].join(', ')})`);
-    }
+    if (expanded === undefined) throw invalidSchedule(`unknown macro ${JSON.stringify(expression)} (expected one of ${[...MACROS.keys()].join(', ')})`);
     pattern = expanded;
   }
   const fields = pattern.split(' ');
-  if (fields.length !== 5 && fields.length !== 6) {
-    throw invalidSchedule(`expected 5 fields (or 6 with a leading seconds field), got ${fields.length}`);
-  }
+  if (fields.length !== 5 && fields.length !== 6) throw invalidSchedule(`expected 5 fields (or 6 with a leading seconds field), got ${fields.length}`);
   const rules = FIELDS.slice(6 - fields.length);
   fields.forEach((field, i) => {
     const [name, chars, names] = rules[i] ?? ['', PLAIN, null];
@@ -294,7 +291,7 @@ function wallSearch(m: WallMatcher, wall: number, dir: 1 | -1, days = WALL_SEARC
   const stop = wall + dir * days * DAY_MS;
   for (;;) {
     const dayStart = Math.floor(second / 86_400) * DAY_MS;
-    if (dir === 1 ? dayStart > stop : dayStart + DAY_MS < stop) return null;
+    if (!(dir === 1 ? dayStart <= stop : dayStart + DAY_MS >= stop)) return null; // also stops on NaN
     const date = new Date(dayStart);
     const year = date.getUTCFullYear();
     const month = date.getUTCMonth();
@@ -313,7 +310,7 @@ function wallSearch(m: WallMatcher, wall: number, dir: 1 | -1, days = WALL_SEARC
 
 function instantOf(date: Date, what: string): number {
   const t = date instanceof Date ? date.getTime() : Number.NaN;
-  if (!Number.isFinite(t)) throw new RangeError(`${what} must be a valid Date`);
+  if (!(t >= MIN_INSTANT && t <= MAX_INSTANT)) throw new RangeError(`${what} must be a valid Date between the years 1000 and 9999`);
   return t;
 }
 

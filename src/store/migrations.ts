@@ -101,6 +101,121 @@ function migrations(capabilities: StoreCapabilities): Record<string, Migration> 
         }
       },
     },
+    '0002_evaluation': {
+      async up(db: Kysely<unknown>) {
+        // The evaluator's memory of each monitor lives on the monitor row.
+        const columns: [string, 'text' | 'integer' | 'bigint', boolean][] = [
+          ['status', 'text', true],
+          ['next_check_at', 'bigint', false],
+          ['ticks_through', 'bigint', false],
+          ['armed_from', 'bigint', false],
+          ['armed', 'integer', true],
+          ['consecutive_failures', 'integer', true],
+          ['consecutive_successes', 'integer', true],
+          ['open_incident_id', 'integer', false],
+          ['last_success_at', 'bigint', false],
+          ['last_failure_at', 'bigint', false],
+        ];
+        for (const [name, type, required] of columns) {
+          await db.schema
+            .alterTable('monitors')
+            .addColumn(name, type, (c) => (required ? c.notNull().defaultTo(type === 'text' ? 'new' : 0) : c))
+            .execute();
+        }
+        // The evaluator sleeps until the earliest of these.
+        await db.schema.createIndex('monitors_next_check_at').on('monitors').column('next_check_at').execute();
+        // The client's own timestamp when it was too far from the receive time to be trusted.
+        await db.schema.alterTable('check_in_events').addColumn('client_timestamp', 'bigint').execute();
+        await db.schema
+          .createTable('occurrences')
+          .addColumn('id', id, (c) => c.primaryKey())
+          .addColumn('monitor_id', 'integer', (c) => c.notNull().references('monitors.id').onDelete('cascade'))
+          .addColumn('expected_at', 'bigint', (c) => c.notNull())
+          .addColumn('deadline', 'bigint', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('started_at', 'bigint')
+          .addColumn('finished_at', 'bigint')
+          .addColumn('digest', 'text')
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('occurrences_monitor_expected').on('occurrences').columns(['monitor_id', 'expected_at']).execute();
+        await db.schema
+          .createTable('incidents')
+          .addColumn('id', id, (c) => c.primaryKey())
+          .addColumn('monitor_id', 'integer', (c) => c.notNull().references('monitors.id').onDelete('cascade'))
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addColumn('opened_at', 'bigint', (c) => c.notNull())
+          .addColumn('resolved_at', 'bigint')
+          .addColumn('opened_occurrence_id', 'integer')
+          .addColumn('resolved_occurrence_id', 'integer')
+          .execute();
+        await db.schema.createIndex('incidents_monitor').on('incidents').columns(['monitor_id', 'id']).execute();
+        await db.schema
+          .createTable('notifiers')
+          .addColumn('id', id, (c) => c.primaryKey())
+          .addColumn('type', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('config', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+        // The outbox: written in the same transaction as the incident change it announces.
+        await db.schema
+          .createTable('deliveries')
+          .addColumn('id', id, (c) => c.primaryKey())
+          .addColumn('uid', 'text', (c) => c.notNull().unique())
+          .addColumn('notifier_id', 'integer', (c) => c.notNull().references('notifiers.id').onDelete('cascade'))
+          .addColumn('incident_id', 'integer', (c) => c.references('incidents.id').onDelete('cascade'))
+          .addColumn('event', 'text', (c) => c.notNull())
+          .addColumn('payload', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
+          .addColumn('claimed_until', 'bigint')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('delivered_at', 'bigint')
+          .addColumn('last_error', 'text')
+          .execute();
+        await db.schema.createIndex('deliveries_due').on('deliveries').columns(['status', 'next_attempt_at']).execute();
+        await db.schema.createIndex('deliveries_incident').on('deliveries').column('incident_id').execute();
+        await db.schema
+          .createTable('delivery_attempts')
+          .addColumn('id', id, (c) => c.primaryKey())
+          .addColumn('delivery_id', 'integer', (c) => c.notNull().references('deliveries.id').onDelete('cascade'))
+          .addColumn('attempted_at', 'bigint', (c) => c.notNull())
+          .addColumn('ok', 'integer', (c) => c.notNull())
+          .addColumn('status_code', 'integer')
+          .addColumn('detail', 'text', (c) => c.notNull())
+          .addColumn('duration_ms', 'integer', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('delivery_attempts_delivery').on('delivery_attempts').column('delivery_id').execute();
+        // Where the evaluator is in the stream of check-in events.
+        await db.schema
+          .createTable('evaluator_cursor')
+          .addColumn('id', 'integer', (c) => c.primaryKey())
+          .addColumn('last_event_id', 'bigint', (c) => c.notNull())
+          .execute();
+        await sql`insert into evaluator_cursor (id, last_event_id) values (1, 0)`.execute(db);
+        // Each running Vigil process says it is alive; gaps become blackouts.
+        await db.schema
+          .createTable('instances')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('started_at', 'bigint', (c) => c.notNull())
+          .addColumn('last_seen', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('blackouts')
+          .addColumn('id', id, (c) => c.primaryKey())
+          .addColumn('from_at', 'bigint', (c) => c.notNull())
+          .addColumn('to_at', 'bigint', (c) => c.notNull())
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        for (const table of ['blackouts', 'instances', 'evaluator_cursor', 'delivery_attempts', 'deliveries', 'notifiers', 'incidents', 'occurrences']) {
+          await sql`drop table if exists ${sql.table(table)}`.execute(db);
+        }
+      },
+    },
   };
 }
 

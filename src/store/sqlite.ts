@@ -51,8 +51,8 @@ export class SqliteStore implements Store {
     // INSERT … SELECT … WHERE EXISTS: a monitor deleted between lookup and commit drops
     // its events instead of failing everyone else's in the same group commit.
     const insertEvent = this.raw.prepare(
-      `INSERT INTO check_in_events (monitor_id, check_in_type, kind, digest, timestamp, received_at, hostname, exit_code, output)
-       SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM monitors WHERE id = ?)`,
+      `INSERT INTO check_in_events (monitor_id, check_in_type, kind, digest, timestamp, received_at, hostname, exit_code, output, client_timestamp)
+       SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM monitors WHERE id = ?)`,
     );
     const insertError = this.raw.prepare(
       `INSERT INTO ingest_errors (app_id, identifier, code, message, line, received_at)
@@ -94,6 +94,7 @@ function insertEventRow(statement: BetterSqlite3.Statement, e: NewCheckInEvent):
     e.hostname ?? null,
     e.exit_code ?? null,
     e.output ?? null,
+    e.client_timestamp ?? null,
     e.monitor_id,
   );
 }
