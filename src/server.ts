@@ -11,6 +11,12 @@ import type { Services } from './http/services.js';
 import { createIngestHandler } from './ingest/handler.js';
 import { CheckInHistory } from './ingest/history.js';
 import { IngestWriter } from './ingest/writer.js';
+import { Evaluator } from './evaluation/evaluator.js';
+import { EvaluationHistory } from './evaluation/history.js';
+import { Liveness } from './evaluation/liveness.js';
+import { closeEmailTransports, createChannels } from './notify/channels/index.js';
+import { DeliveryWorker, type DeliveryOptions } from './notify/outbox.js';
+import { NotifiersService } from './notify/service.js';
 import { createMetrics } from './metrics.js';
 import { AppsService } from './monitors/apps.js';
 import { Catalog } from './monitors/catalog.js';
@@ -42,6 +48,8 @@ function answerClientError(error: Error & { code?: string }, socket: Duplex): vo
 export interface VigilOptions {
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /** Retry timing of notifications (tests shorten it). */
+  readonly delivery?: DeliveryOptions;
 }
 
 /** One Vigil process: store, ingest writer and HTTP server, with `start()`/`stop()`. */
@@ -57,6 +65,9 @@ export class Vigil {
     readonly app: FastifyInstance,
     readonly logger: Logger,
     private readonly catalog: Catalog,
+    readonly evaluator: Evaluator,
+    readonly deliveries: DeliveryWorker,
+    private readonly liveness: Liveness,
   ) {}
 
   /** Opens the database, applies migrations, loads the catalog and builds the server. */
@@ -75,13 +86,26 @@ export class Vigil {
       const writer = new IngestWriter(store);
       const metrics = createMetrics(writer);
       const created: { vigil?: Vigil } = {};
+      const registry = createChannels({ smtpUrl: config.smtpUrl, from: config.mailFrom });
+      const deliveries = new DeliveryWorker(store, registry, clock, logger, options.delivery);
+      const evaluator = new Evaluator(store, clock, logger, {
+        tolerance: config.ingestTolerance * 1000,
+        baseUrl: config.baseUrl,
+        onEnqueued: () => deliveries.wake(),
+      });
+      const notifiers = new NotifiersService(store, registry, clock, config.baseUrl);
       const services: Services = {
         store,
         clock,
         accounts,
         apps: new AppsService(store, catalog, clock),
-        monitors: new MonitorsService(store, catalog, clock),
+        monitors: new MonitorsService(store, catalog, clock, {
+          changed: () => evaluator.wake(),
+          assertNotifiers: (ids) => notifiers.assertExist(ids),
+        }),
         history: new CheckInHistory(store),
+        evaluation: new EvaluationHistory(store),
+        notifiers,
         metrics: metrics.registry,
         isStopping: () => created.vigil?.stopping ?? false,
       };
@@ -92,6 +116,7 @@ export class Vigil {
         bodyLimit: config.ingestBodyLimit,
         maxClockSkew: config.maxClockSkew * 1000,
         observe: metrics.observeIngest,
+        onCommitted: () => evaluator.wake(),
       });
       const app = await buildApp(services, {
         logger,
@@ -103,7 +128,7 @@ export class Vigil {
           return server;
         },
       });
-      created.vigil = new Vigil(config, store, services, writer, app, logger, catalog);
+      created.vigil = new Vigil(config, store, services, writer, app, logger, catalog, evaluator, deliveries, new Liveness(store, clock, logger));
       return created.vigil;
     } catch (error) {
       await store.close();
@@ -117,6 +142,10 @@ export class Vigil {
 
   /** Starts listening; resolves with the bound address. */
   async start(): Promise<AddressInfo> {
+    // Record Vigil's own downtime before the evaluator judges anything that fell in it.
+    await this.liveness.start();
+    this.evaluator.start();
+    this.deliveries.start();
     await this.app.listen({ host: this.config.host, port: this.config.port });
     // Changes made by the CLI or another instance reach this process within a second.
     this.catalogTimer = setInterval(() => {
@@ -139,6 +168,10 @@ export class Vigil {
     this.server.closeIdleConnections();
     await this.app.close();
     await this.writer.stop();
+    await this.evaluator.stop();
+    await this.deliveries.stop();
+    await this.liveness.stop();
+    closeEmailTransports();
     await this.store.close();
     this.logger.info('vigil stopped');
   }

@@ -90,7 +90,7 @@ export function decide(input: DecisionInput): Decision {
   if (monitor.type === 'cron' && monitor.schedule) {
     cronEvents(monitor.schedule, monitor.maxDuration, events, now, state, work, create, setStatus);
   } else if (monitor.type === 'heartbeat') {
-    heartbeatEvents(monitor.maxDuration, events, state, work, create, setStatus, signals);
+    heartbeatEvents(monitor.maxDuration, tolerance, input.blackouts, events, state, work, create, setStatus, signals);
   }
 
   // Deadlines: a window that ended more than `tolerance` ago without a finish is missed,
@@ -153,6 +153,14 @@ function cronEvents(
       target = open.find((o) => opens(o) && event.timestamp <= o.deadline) ?? open.filter(opens).pop();
     }
     if (!target) continue; // before any judged slot: nothing to say about it
+    if (event.timestamp > target.deadline && (target.status === 'unknown' || (state.armedFrom !== null && target.expectedAt < state.armedFrom))) {
+      // Vigil did not watch that window (down, or paused before the resume): an event after
+      // the window is recorded but judges nothing, so it cannot alert.
+      target.finishedAt = event.timestamp;
+      target.digest ??= event.digest;
+      target.dirty = true;
+      continue;
+    }
     target.finishedAt = event.timestamp;
     target.digest ??= event.digest;
     target.dirty = true;
@@ -175,9 +183,10 @@ function materialize(
     const tick = next.getTime();
     if (tick - earlyMargin(schedule, tick) > limit) break;
     if (created >= MAX_NEW_TICKS) {
-      // Far behind (a long outage): skip to the ticks whose windows can still matter.
+      // Far behind (a long outage): skip to the ticks whose windows can still matter
+      // (never past `tick` itself: its window may still be open).
       const resume = previousTick(schedule, new Date(limit - maxDuration));
-      cursor = resume ? Math.max(tick, resume.getTime()) : tick;
+      cursor = resume ? Math.max(cursor, resume.getTime()) : cursor;
       created = 0;
       continue;
     }
@@ -190,6 +199,8 @@ function materialize(
 
 function heartbeatEvents(
   maxDuration: number,
+  tolerance: number,
+  blackouts: readonly Blackout[],
   events: readonly EvaluatedEvent[],
   state: { armedFrom: number | null },
   work: Work[],
@@ -215,11 +226,21 @@ function heartbeatEvents(
       continue;
     }
     if (latest) {
-      const wasDown = latest.status === 'missed' || (latest.status === 'running' && ts > latest.deadline);
-      if (latest.status === 'running' || latest.status === 'unknown') {
+      const onTime = ts <= latest.deadline;
+      let wasDown = latest.status === 'missed' && !onTime;
+      if (latest.status === 'running' || latest.status === 'unknown' || (latest.status === 'missed' && onTime)) {
         latest.finishedAt = ts;
         latest.dirty = true;
-        setStatus(latest, ts <= latest.deadline ? 'success' : 'missed', ts <= latest.deadline ? ts : latest.deadline);
+        if (onTime) {
+          // In time; a miss declared before this beat arrived is corrected (a success).
+          setStatus(latest, 'success', ts);
+        } else if (latest.status === 'running' && !overlaps(blackouts, latest.expectedAt, latest.deadline + tolerance)) {
+          setStatus(latest, 'missed', latest.deadline);
+          wasDown = true;
+        } else {
+          // Vigil was down during the window: the beats it expected may have been lost.
+          setStatus(latest, 'unknown', ts);
+        }
       }
       // The first beat after a silence is the process coming back.
       if (wasDown) signals.push({ at: ts, outcome: 'success', reason: 'missed', key: latest.key });

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { bearerAuth } from './auth.js';
 import { installErrorHandling } from './errors.js';
 import { accountRoutes } from './routes/accounts.js';
+import { alertingRoutes } from './routes/alerting.js';
 import { appRoutes } from './routes/apps.js';
 import { monitorRoutes } from './routes/monitors.js';
 import { opsRoutes } from './routes/ops.js';
@@ -53,6 +54,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
         monitorRoutes(authed, services);
         scheduleRoutes(authed, services);
         accountRoutes(authed, services);
+        alertingRoutes(authed, services);
       });
     },
     { prefix: '/api/v1' },

@@ -4,6 +4,8 @@ import type { Clock } from '../clock.js';
 import type { CheckInHistory } from '../ingest/history.js';
 import type { AppsService } from '../monitors/apps.js';
 import type { MonitorsService } from '../monitors/service.js';
+import type { EvaluationHistory } from '../evaluation/history.js';
+import type { NotifiersService } from '../notify/service.js';
 import type { Store } from '../store/index.js';
 
 /** What the REST application is built from; tests build it with their own. */
@@ -14,6 +16,8 @@ export interface Services {
   readonly apps: AppsService;
   readonly monitors: MonitorsService;
   readonly history: CheckInHistory;
+  readonly evaluation: EvaluationHistory;
+  readonly notifiers: NotifiersService;
   readonly metrics: Registry;
   readonly isStopping: () => boolean;
 }

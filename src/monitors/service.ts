@@ -10,7 +10,7 @@ import { MonitorCreateSchema, MonitorPatchSchema, MonitorPutSchema, validate, ty
 // (Sentry's default max runtime); a heartbeat may go 5 minutes without a beat.
 export const DEFAULT_MAX_DURATION: Readonly<Record<MonitorType, number>> = { cron: 1800, heartbeat: 300 };
 
-export const MonitorStatuses = ['new', 'paused', 'running', 'success', 'late', 'missed', 'unknown'] as const;
+export const MonitorStatuses = ['new', 'paused', 'running', 'success', 'late', 'missed', 'failed', 'unknown'] as const;
 export type MonitorStatus = (typeof MonitorStatuses)[number];
 
 export interface MonitorView {
@@ -47,12 +47,20 @@ interface LatestEvent {
   timestamp: number;
 }
 
+export interface MonitorHooks {
+  /** A monitor's configuration or pause state changed (wakes the evaluator). */
+  readonly changed?: () => void;
+  /** Refuses notifier ids that do not exist. */
+  readonly assertNotifiers?: (ids: readonly string[]) => Promise<void>;
+}
+
 /** Monitors of an app: validation per SPEC §2, persistence, and the ingest catalog. */
 export class MonitorsService {
   constructor(
     private readonly store: Store,
     private readonly catalog: Catalog,
     private readonly clock: Clock,
+    private readonly hooks: MonitorHooks = {},
   ) {}
 
   async create(appId: number, input: unknown): Promise<MonitorView> {
@@ -153,6 +161,7 @@ export class MonitorsService {
   private async insert(appId: number, identifier: string, fields: MonitorPatch & { type: MonitorType }): Promise<MonitorView> {
     const checked = checkTypeRules(fields.type, fields);
     await this.assertIdentifierFree(appId, identifier, undefined);
+    if (fields.notifier_ids) await this.hooks.assertNotifiers?.(fields.notifier_ids);
     const now = this.clock.now();
     const row = await this.store.db
       .insertInto('monitors')
@@ -189,6 +198,9 @@ export class MonitorsService {
     });
     const identifier = patch.identifier ?? current.identifier;
     if (identifier !== current.identifier) await this.assertIdentifierFree(current.app_id, identifier, current.id);
+    if (patch.notifier_ids) await this.hooks.assertNotifiers?.(patch.notifier_ids);
+    const now = this.clock.now();
+    const resumed = patch.paused === false && current.paused === 1;
     const row = await this.store.db
       .updateTable('monitors')
       .set({
@@ -203,7 +215,12 @@ export class MonitorsService {
         failure_threshold: patch.failure_threshold ?? current.failure_threshold,
         recovery_threshold: patch.recovery_threshold ?? current.recovery_threshold,
         paused: patch.paused === undefined ? current.paused : patch.paused ? 1 : 0,
-        updated_at: this.clock.now(),
+        updated_at: now,
+        // The evaluator looks at the monitor now. Resume (and a type change) re-arm from
+        // now: windows before it are not judged.
+        next_check_at: now,
+        ...(resumed || typeChanged ? { armed_from: now } : {}),
+        ...(typeChanged ? { ticks_through: null } : {}),
       })
       .where('id', '=', current.id)
       .returningAll()
@@ -211,6 +228,7 @@ export class MonitorsService {
     if (identifier !== current.identifier) this.catalog.removeMonitor(current.app_id, current.identifier);
     this.catalog.putMonitor(row.app_id, row.identifier, { id: row.id, appId: row.app_id, type });
     await this.catalog.changed(this.store);
+    this.hooks.changed?.();
     return this.view(row, await this.latestEvent(row.id));
   }
 
@@ -250,10 +268,10 @@ export class MonitorsService {
       failure_threshold: row.failure_threshold,
       recovery_threshold: row.recovery_threshold,
       paused: row.paused === 1,
-      status: provisionalStatus(row, latest),
+      status: row.paused === 1 ? 'paused' : (row.status as MonitorStatus),
       last_event_at: latest ? iso(latest.timestamp * 1000) : null,
-      last_success_at: null,
-      last_failure_at: null,
+      last_success_at: iso(row.last_success_at === null ? null : Number(row.last_success_at)),
+      last_failure_at: iso(row.last_failure_at === null ? null : Number(row.last_failure_at)),
       next_expected_at: iso(nextExpected),
       created_at: iso(row.created_at),
       updated_at: iso(row.updated_at),
@@ -293,14 +311,4 @@ function checkTypeRules(
   if (!fields.schedule) throw new VigilError('missing_field', 'schedule: required for a cron monitor', 'schedule');
   const parsed = parseSchedule(fields.schedule, fields.timezone ?? 'UTC');
   return { schedule: parsed.expression, timezone: parsed.timezone };
-}
-
-/**
- * Until the evaluator (occurrences) exists, the status follows the latest event:
- * a start means running, anything else a success. `new` and `paused` are final.
- */
-function provisionalStatus(row: MonitorRow, latest: LatestEvent | undefined): MonitorStatus {
-  if (row.paused === 1) return 'paused';
-  if (!latest) return 'new';
-  return latest.kind === 'start' ? 'running' : 'success';
 }

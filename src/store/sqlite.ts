@@ -74,6 +74,22 @@ export class SqliteStore implements Store {
     });
   }
 
+  async writeTransaction<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+    // Kysely's SQLite transactions begin DEFERRED; a deferred transaction that reads and
+    // then writes fails with SQLITE_BUSY when another connection committed in between.
+    return this.db.connection().execute(async (connection) => {
+      await sql`begin immediate`.execute(connection);
+      try {
+        const result = await work(connection);
+        await sql`commit`.execute(connection);
+        return result;
+      } catch (error) {
+        await sql`rollback`.execute(connection);
+        throw error;
+      }
+    });
+  }
+
   async ping(): Promise<void> {
     await sql`select 1`.execute(this.db);
   }

@@ -36,6 +36,11 @@ export interface Store {
    * no longer exists (deleted meanwhile) are dropped, never failing the batch.
    */
   writeIngest(batch: IngestBatch): Promise<void>;
+  /**
+   * Runs `work` in a read-write transaction that takes the write lock up front (SQLite
+   * `BEGIN IMMEDIATE`), so reading then writing never fails on a concurrent writer.
+   */
+  writeTransaction<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
   /** Resolves when the database answers. */
   ping(): Promise<void>;
   close(): Promise<void>;

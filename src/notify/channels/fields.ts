@@ -84,16 +84,3 @@ export function maskUrlPath(url: string): string {
     return '****';
   }
 }
-
-/** Keeps the path but masks credentials and query values, for endpoints the user owns. */
-export function maskUrlCredentials(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.username) parsed.username = '****';
-    if (parsed.password) parsed.password = '****';
-    for (const key of [...parsed.searchParams.keys()]) parsed.searchParams.set(key, '****');
-    return parsed.toString();
-  } catch {
-    return '****';
-  }
-}

@@ -80,11 +80,14 @@ async function readCapped(response: Response): Promise<string> {
 
 /** POSTs and returns the answer, or a failed outcome when there was none. Never throws. */
 export async function post(request: PostRequest): Promise<Answer | DeliveryOutcome> {
+  // `set` (not an object spread) so a configured `User-Agent` replaces ours instead of being joined to it.
+  const headers = new Headers({ 'user-agent': USER_AGENT });
   let response: Response;
   try {
+    for (const [name, value] of Object.entries(request.headers)) headers.set(name, value);
     response = await fetch(request.url, {
       method: 'POST',
-      headers: { 'user-agent': USER_AGENT, ...request.headers },
+      headers,
       body: request.body,
       // A redirected POST may turn into a GET and hide a stale URL; report it instead.
       redirect: 'manual',

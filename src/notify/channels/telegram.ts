@@ -78,7 +78,13 @@ export const telegramChannel: Channel<TelegramConfig> = {
         secrets,
       });
       if (!isAnswer(answer)) return answer;
-      return telegramOutcome(answer.status, answer.text, secrets) ?? outcomeOf(answer, secrets);
+      const outcome = telegramOutcome(answer.status, answer.text, secrets);
+      if (outcome) return outcome;
+      // A 2xx that is not Telegram's JSON (a captive portal, a wrong api_url) did not deliver anything.
+      if (answer.status >= 200 && answer.status < 300) {
+        return { ok: false, status: answer.status, detail: `unexpected answer: ${describeAnswer(answer, secrets)}` };
+      }
+      return outcomeOf(answer, secrets);
     });
   },
 };

@@ -4,7 +4,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type { Channel, Notification } from '../types.js';
-import { configObject, fieldError, maskUrlCredentials, stringField, urlField } from './fields.js';
+import { configObject, fieldError, maskUrlPath, stringField, urlField } from './fields.js';
 import { guard, postAndClassify } from './http.js';
 
 export interface WebhookConfig {
@@ -72,7 +72,8 @@ export const webhookChannel: Channel<WebhookConfig> = {
 
   redact(config: WebhookConfig): Record<string, unknown> {
     return {
-      url: maskUrlCredentials(config.url),
+      // Hook relays (Zapier, n8n, Make…) put their secret in the path, so only the origin is shown.
+      url: maskUrlPath(config.url),
       secret: '****',
       headers: Object.fromEntries(Object.keys(config.headers).map((name) => [name, '****'])),
     };

@@ -1,0 +1,357 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import { parseSchedule } from '../monitors/schedule.js';
+import { buildNotification } from '../notify/payload.js';
+import type { IncidentReason } from '../notify/types.js';
+import type { Database, MonitorRow, Store } from '../store/index.js';
+import { decide } from './decide.js';
+import type { Blackout, Decision, EvaluatedEvent, MonitorState, Occurrence, OccurrenceStatus } from './types.js';
+
+export interface EvaluatorOptions {
+  /** VIGIL_INGEST_TOLERANCE in ms. */
+  readonly tolerance: number;
+  readonly baseUrl: string;
+  /** Called after a pass enqueued notifications (wakes the delivery worker). */
+  readonly onEnqueued?: () => void;
+}
+
+const EVENTS_PER_PASS = 20_000;
+const MONITORS_PER_TRANSACTION = 500;
+/** Never sleep longer than this, so a missed wake-up costs at most a minute. */
+const MAX_SLEEP_MS = 60_000;
+/** Event-driven passes are coalesced: at most one per this interval under load. */
+const EVENT_PASS_INTERVAL_MS = 50;
+const DAY_MS = 86_400_000;
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/**
+ * The deadline-driven loop around `decide`: it sleeps until the earliest stored
+ * `next_check_at` (or new check-ins), loads only the monitors that are due or got events,
+ * and applies each decision — occurrences, monitor state, incidents and the outbox rows
+ * announcing them — in one transaction.
+ */
+export class Evaluator {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = true;
+  private lastPassAt = 0;
+  /** Pass statistics, for /metrics and the benchmark. */
+  readonly stats = { passes: 0, monitorsEvaluated: 0, eventsEvaluated: 0, lastPassMs: 0 };
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly options: EvaluatorOptions,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.wake();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Check-ins arrived or a monitor changed: evaluate soon. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    const wait = Math.max(0, this.lastPassAt + EVENT_PASS_INTERVAL_MS - this.clock.now());
+    this.arm(wait);
+  }
+
+  /** Runs passes until nothing is due; resolves when done (tests call it directly). */
+  async runOnce(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = this.loop().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private arm(ms: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.runOnce(), Math.min(ms, MAX_SLEEP_MS));
+    this.timer.unref();
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      let more = true;
+      while (more || this.again) {
+        this.again = false;
+        more = await this.pass();
+        if (this.stopped) return;
+      }
+      const next = await this.store.db
+        .selectFrom('monitors')
+        .select((eb) => eb.fn.min('next_check_at').as('next'))
+        .where('next_check_at', 'is not', null)
+        .executeTakeFirst();
+      const at = next?.next === null || next?.next === undefined ? null : Number(next.next);
+      if (!this.stopped) this.arm(at === null ? MAX_SLEEP_MS : Math.max(0, at - this.clock.now()));
+    } catch (error) {
+      this.logger.error({ err: error }, 'evaluation pass failed; retrying');
+      if (!this.stopped) this.arm(1000);
+    }
+  }
+
+  /** One pass; true when there is more to do right away. */
+  private async pass(): Promise<boolean> {
+    const started = Date.now();
+    const now = this.clock.now();
+    this.lastPassAt = now;
+    let enqueued = 0;
+    let more = false;
+    await this.store.writeTransaction(async (trx) => {
+      const cursor = await trx.selectFrom('evaluator_cursor').select('last_event_id').where('id', '=', 1).executeTakeFirstOrThrow();
+      const events = await trx
+        .selectFrom('check_in_events')
+        .select(['id', 'monitor_id', 'kind', 'digest', 'timestamp'])
+        .where('id', '>', Number(cursor.last_event_id))
+        .orderBy('id')
+        .limit(EVENTS_PER_PASS)
+        .execute();
+      const due = await trx
+        .selectFrom('monitors')
+        .select('id')
+        .where('next_check_at', '<=', now)
+        .orderBy('next_check_at')
+        .limit(MONITORS_PER_TRANSACTION)
+        .execute();
+      more = events.length === EVENTS_PER_PASS || due.length === MONITORS_PER_TRANSACTION;
+      const byMonitor = new Map<number, EvaluatedEvent[]>();
+      for (const e of events) {
+        let list = byMonitor.get(e.monitor_id);
+        if (!list) byMonitor.set(e.monitor_id, (list = []));
+        list.push({ id: e.id, kind: (e.kind as EvaluatedEvent['kind']) ?? null, digest: e.digest, timestamp: Number(e.timestamp) * 1000 });
+      }
+      for (const d of due) if (!byMonitor.has(d.id)) byMonitor.set(d.id, []);
+      if (byMonitor.size > 0) {
+        const blackouts = (await trx.selectFrom('blackouts').select(['from_at', 'to_at']).where('to_at', '>=', now - 7 * DAY_MS).execute()).map(
+          (b): Blackout => ({ from: Number(b.from_at), to: Number(b.to_at) }),
+        );
+        const ids = [...byMonitor.keys()];
+        for (let i = 0; i < ids.length; i += MONITORS_PER_TRANSACTION) {
+          const chunk = ids.slice(i, i + MONITORS_PER_TRANSACTION);
+          const monitors = await trx.selectFrom('monitors').selectAll().where('id', 'in', chunk).execute();
+          for (const monitor of monitors) {
+            enqueued += await this.evaluate(trx, monitor, byMonitor.get(monitor.id) ?? [], now, blackouts);
+          }
+        }
+        this.stats.monitorsEvaluated += byMonitor.size;
+      }
+      const last = events[events.length - 1];
+      if (last) await trx.updateTable('evaluator_cursor').set({ last_event_id: last.id }).where('id', '=', 1).execute();
+      this.stats.eventsEvaluated += events.length;
+    });
+    this.stats.passes += 1;
+    this.stats.lastPassMs = Date.now() - started;
+    if (enqueued > 0) this.options.onEnqueued?.();
+    return more;
+  }
+
+  /** Decides one monitor and applies the decision; returns the number of notifications enqueued. */
+  private async evaluate(trx: Db, monitor: MonitorRow, events: EvaluatedEvent[], now: number, blackouts: Blackout[]): Promise<number> {
+    const minEvent = events.reduce((m, e) => Math.min(m, e.timestamp), now);
+    const maxDuration = monitor.max_duration * 1000;
+    // Open windows of the last day, everything whose window could hold these events, and the latest.
+    const rows = await trx
+      .selectFrom('occurrences')
+      .selectAll()
+      .where('monitor_id', '=', monitor.id)
+      .where((eb) =>
+        eb.or([
+          eb('deadline', '>=', minEvent - 2 * maxDuration - 15 * 60_000),
+          eb.and([eb('finished_at', 'is', null), eb('expected_at', '>=', now - DAY_MS), eb('status', 'in', ['running', 'missed', 'unknown'])]),
+        ]),
+      )
+      .orderBy('expected_at')
+      .limit(2000)
+      .execute();
+    const latest = await trx.selectFrom('occurrences').selectAll().where('monitor_id', '=', monitor.id).orderBy('expected_at', 'desc').limit(1).executeTakeFirst();
+    if (latest && !rows.some((r) => r.id === latest.id)) rows.push(latest);
+    const occurrences: Occurrence[] = rows.map((r) => ({
+      id: r.id,
+      expectedAt: Number(r.expected_at),
+      deadline: Number(r.deadline),
+      status: r.status as OccurrenceStatus,
+      startedAt: r.started_at === null ? null : Number(r.started_at),
+      finishedAt: r.finished_at === null ? null : Number(r.finished_at),
+      digest: r.digest,
+    }));
+    const state: MonitorState = {
+      ticksThrough: monitor.ticks_through === null ? null : Number(monitor.ticks_through),
+      armedFrom: monitor.armed_from === null ? null : Number(monitor.armed_from),
+      armed: Number(monitor.armed) === 1,
+      consecutiveFailures: Number(monitor.consecutive_failures),
+      consecutiveSuccesses: Number(monitor.consecutive_successes),
+      openIncident: monitor.open_incident_id === null ? null : { id: monitor.open_incident_id },
+      lastSuccessAt: monitor.last_success_at === null ? null : Number(monitor.last_success_at),
+      lastFailureAt: monitor.last_failure_at === null ? null : Number(monitor.last_failure_at),
+    };
+    const decision = decide({
+      monitor: {
+        type: monitor.type === 'heartbeat' ? 'heartbeat' : 'cron',
+        schedule: monitor.type === 'cron' && monitor.schedule ? parseSchedule(monitor.schedule, monitor.timezone ?? 'UTC') : null,
+        maxDuration,
+        failureThreshold: monitor.failure_threshold,
+        recoveryThreshold: monitor.recovery_threshold,
+        paused: monitor.paused === 1,
+      },
+      state,
+      occurrences,
+      events,
+      now,
+      tolerance: this.options.tolerance,
+      blackouts,
+    });
+    return this.apply(trx, monitor, decision, now);
+  }
+
+  private async apply(trx: Db, monitor: MonitorRow, decision: Decision, now: number): Promise<number> {
+    const idByKey = new Map<number, number>();
+    for (const o of decision.occurrences) {
+      if (o.id !== null) idByKey.set(o.key, o.id);
+      if (!o.changed) continue;
+      const values = {
+        status: o.status,
+        started_at: o.startedAt,
+        finished_at: o.finishedAt,
+        digest: o.digest,
+        deadline: o.deadline,
+        updated_at: now,
+      };
+      if (o.id === null) {
+        const row = await trx
+          .insertInto('occurrences')
+          .values({ monitor_id: monitor.id, expected_at: o.expectedAt, ...values })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        idByKey.set(o.key, row.id);
+      } else {
+        await trx.updateTable('occurrences').set(values).where('id', '=', o.id).execute();
+      }
+    }
+    let openIncident = monitor.open_incident_id;
+    let enqueued = 0;
+    const state = decision.state;
+    for (const change of decision.incidents) {
+      const occurrenceId = idByKey.get(change.occurrenceKey) ?? null;
+      const occurrence = decision.occurrences[change.occurrenceKey] ?? null;
+      let incident: { id: number; reason: IncidentReason; opened_at: number; resolved_at: number | null };
+      if (change.action === 'open') {
+        const row = await trx
+          .insertInto('incidents')
+          .values({ monitor_id: monitor.id, reason: change.reason, opened_at: change.at, resolved_at: null, opened_occurrence_id: occurrenceId, resolved_occurrence_id: null })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        openIncident = row.id;
+        incident = { id: row.id, reason: change.reason, opened_at: change.at, resolved_at: null };
+      } else {
+        if (openIncident === null) continue;
+        const row = await trx
+          .updateTable('incidents')
+          .set({ resolved_at: change.at, resolved_occurrence_id: occurrenceId })
+          .where('id', '=', openIncident)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        openIncident = null;
+        incident = { id: row.id, reason: row.reason as IncidentReason, opened_at: Number(row.opened_at), resolved_at: change.at };
+      }
+      enqueued += await this.enqueue(trx, monitor, change.action === 'open' ? 'incident.opened' : 'incident.resolved', incident, {
+        status: decision.status,
+        lastSuccessAt: state.lastSuccessAt,
+        occurrence:
+          occurrence && occurrenceId !== null
+            ? {
+                id: occurrenceId,
+                status: occurrence.status,
+                expected_at: occurrence.expectedAt,
+                deadline: occurrence.deadline,
+                started_at: occurrence.startedAt,
+                finished_at: occurrence.finishedAt,
+                digest: occurrence.digest,
+              }
+            : null,
+        now,
+      });
+    }
+    await trx
+      .updateTable('monitors')
+      .set({
+        status: decision.status,
+        next_check_at: decision.nextCheckAt,
+        ticks_through: state.ticksThrough,
+        armed: state.armed ? 1 : 0,
+        consecutive_failures: state.consecutiveFailures,
+        consecutive_successes: state.consecutiveSuccesses,
+        open_incident_id: openIncident,
+        last_success_at: state.lastSuccessAt,
+        last_failure_at: state.lastFailureAt,
+      })
+      .where('id', '=', monitor.id)
+      .execute();
+    return enqueued;
+  }
+
+  /** Writes one outbox row per notifier of the monitor, in the caller's transaction. */
+  private async enqueue(
+    trx: Db,
+    monitor: MonitorRow,
+    event: 'incident.opened' | 'incident.resolved',
+    incident: { id: number; reason: IncidentReason; opened_at: number; resolved_at: number | null },
+    facts: { status: string; lastSuccessAt: number | null; occurrence: Parameters<typeof buildNotification>[0]['occurrence']; now: number },
+  ): Promise<number> {
+    const notifierIds = (JSON.parse(monitor.notifier_ids) as string[]).map(Number).filter(Number.isInteger);
+    if (notifierIds.length === 0) return 0;
+    const notifiers = await trx.selectFrom('notifiers').select('id').where('id', 'in', notifierIds).execute();
+    if (notifiers.length === 0) return 0;
+    const app = await trx.selectFrom('apps').select(['id', 'name', 'environment']).where('id', '=', monitor.app_id).executeTakeFirstOrThrow();
+    for (const notifier of notifiers) {
+      const uid = randomUUID();
+      const payload = buildNotification({
+        event,
+        deliveryId: uid,
+        incident,
+        monitor,
+        status: facts.status,
+        lastSuccessAt: facts.lastSuccessAt,
+        app,
+        occurrence: facts.occurrence,
+        baseUrl: this.options.baseUrl,
+      });
+      await trx
+        .insertInto('deliveries')
+        .values({
+          uid,
+          notifier_id: notifier.id,
+          incident_id: incident.id,
+          event,
+          payload: JSON.stringify(payload),
+          status: 'pending',
+          next_attempt_at: facts.now,
+          claimed_until: null,
+          created_at: facts.now,
+          delivered_at: null,
+          last_error: null,
+        })
+        .execute();
+    }
+    return notifiers.length;
+  }
+}
