@@ -1,8 +1,17 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { IngestWriter } from './ingest/writer.js';
 
+export interface MetricSources {
+  readonly writer: IngestWriter;
+  readonly evaluator: { readonly stats: { passes: number; monitorsEvaluated: number; eventsEvaluated: number; lastPassMs: number } };
+  readonly deliveries: { readonly stats: { attempts: number; delivered: number; failed: number } };
+}
+
 /** Prometheus metrics for one Vigil process. */
-export function createMetrics(writer: IngestWriter): { registry: Registry; observeIngest: (accepted: number, rejected: number) => void } {
+export function createMetrics({ writer, evaluator, deliveries }: MetricSources): {
+  registry: Registry;
+  observeIngest: (accepted: number, rejected: number) => void;
+} {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'vigil_' });
   const events = new Counter({
@@ -19,6 +28,22 @@ export function createMetrics(writer: IngestWriter): { registry: Registry; obser
       this.set(writer.stats.commits);
     },
   });
+  const counter = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  counter('vigil_evaluator_passes_total', 'Evaluation passes', () => evaluator.stats.passes);
+  counter('vigil_evaluator_monitors_evaluated_total', 'Monitors decided by the evaluator', () => evaluator.stats.monitorsEvaluated);
+  counter('vigil_evaluator_events_evaluated_total', 'Check-in events read by the evaluator', () => evaluator.stats.eventsEvaluated);
+  counter('vigil_evaluator_last_pass_seconds', 'Duration of the last evaluation pass', () => evaluator.stats.lastPassMs / 1000);
+  counter('vigil_delivery_attempts_total', 'Notification delivery attempts', () => deliveries.stats.attempts);
+  counter('vigil_deliveries_delivered_total', 'Notifications delivered', () => deliveries.stats.delivered);
+  counter('vigil_deliveries_failed_total', 'Notifications given up on', () => deliveries.stats.failed);
   const accepted = events.labels('accepted');
   const rejected = events.labels('rejected');
   return {

@@ -84,7 +84,6 @@ export class Vigil {
       const admin = await accounts.ensureFirstAdmin(config.adminEmail, config.adminPassword);
       if (admin) logger.info({ email: admin.email }, 'first admin created from VIGIL_ADMIN_EMAIL');
       const writer = new IngestWriter(store);
-      const metrics = createMetrics(writer);
       const created: { vigil?: Vigil } = {};
       const registry = createChannels({ smtpUrl: config.smtpUrl, from: config.mailFrom });
       const deliveries = new DeliveryWorker(store, registry, clock, logger, options.delivery);
@@ -94,6 +93,7 @@ export class Vigil {
         onEnqueued: () => deliveries.wake(),
       });
       const notifiers = new NotifiersService(store, registry, clock, config.baseUrl);
+      const metrics = createMetrics({ writer, evaluator, deliveries });
       const services: Services = {
         store,
         clock,

@@ -4,8 +4,8 @@ import { decide, EARLY_MARGIN_MS, earlyMargin, tickFor } from './decide.js';
 import type { Blackout, Decision, EvaluatedEvent, EvaluatedMonitor, MonitorState, Occurrence, OccurrenceStatus } from './types.js';
 
 // ---------------------------------------------------------------------------------------------
-// Time: most cases live on Monday 2026-01-05 (UTC) and write times as 'HH:MM' or 'HH:MM:SS';
-// anything else is a full ISO instant.
+// Time: most cases live on Monday 2026-01-05 (UTC) and write times as 'HH:MM', 'HH:MM:SS' or
+// 'HH:MM:SS.mmm'; anything else is a full ISO instant.
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -190,9 +190,17 @@ function step(w: World, input: StepInput): string[] {
   if (!d.state.armed) expect(incidents).toEqual([]);
 
   // Apply: changed occurrences replace or append; new ones get ids. The incident gets an id.
-  w.occurrences = d.occurrences.map(({ key: _key, previousStatus: _previous, changed, ...o }) =>
-    changed && o.id === null ? { ...o, id: w.nextOccurrenceId++ } : o,
-  );
+  const rows = [...before];
+  for (const o of d.occurrences) {
+    if (!o.changed) continue;
+    const row: Occurrence = { id: o.id, expectedAt: o.expectedAt, deadline: o.deadline, status: o.status, startedAt: o.startedAt, finishedAt: o.finishedAt, digest: o.digest };
+    if (o.key < rows.length) rows[o.key] = row;
+    else {
+      expect(o.key).toBe(rows.length);
+      rows.push({ ...row, id: w.nextOccurrenceId++ });
+    }
+  }
+  w.occurrences = rows;
   const openIncident = d.state.openIncident && d.state.openIncident.id < 0 ? { id: w.nextIncidentId++ } : d.state.openIncident;
   w.state = { ...d.state, openIncident };
   w.nextCheckAt = d.nextCheckAt;
@@ -269,6 +277,7 @@ function check(w: World, e: Expectation, stepIncidents: string[], stateBefore: M
     expect(w.state).toEqual(stateBefore);
   }
 }
+
 /** Runs the steps in order, checking each step's expectations; returns the world after the last. */
 function run(setup: Setup, steps: readonly Step[]): World {
   const w = world(setup);
@@ -624,6 +633,52 @@ const cronCases: Case[] = [
     incidents: ['open:missed', 'resolve'],
   },
   {
+    name: 'a delayed correction of an older miss does not resolve while a newer occurrence is missed (successes must be consecutive)',
+    monitor: cron('0 * * * *', { failureThreshold: 3 }),
+    state: through('09:00'),
+    steps: [
+      { now: '10:10:15', expect: { state: { failures: 1 } } },
+      { now: '11:10:15', expect: { state: { failures: 2 } } },
+      {
+        now: '11:20',
+        events: [finish('10:05')],
+        expect: {
+          occurrences: [
+            { at: '10:00', status: 'success', finished: '10:05' },
+            { at: '11:00', status: 'missed' },
+          ],
+          state: { failures: 2, successes: 0 },
+        },
+      },
+      { now: '12:10:15', expect: { incidents: ['open:missed'], state: { failures: 3 } } },
+      { now: '12:30', events: [finish('11:06')], expect: { state: { failures: 3, openIncident: true } } },
+      { now: '13:05:01', events: [finish('13:05')], expect: { incidents: ['resolve'] } },
+    ],
+    incidents: ['open:missed', 'resolve'],
+  },
+  {
+    name: 'overlapping runs: the newer run failed, the older one finishing fine afterwards does not resolve',
+    monitor: every5,
+    state: through('09:55'),
+    steps: [
+      { now: '10:05:02', events: [start('10:00:01', 'a'), start('10:05:01', 'b')] },
+      { now: '10:06:01', events: [fail('10:06', 'b')], expect: { incidents: ['open:failed'] } },
+      {
+        now: '10:08:01',
+        events: [finish('10:08', 'a')],
+        expect: {
+          occurrences: [
+            { at: '10:00', status: 'success', started: '10:00:01', finished: '10:08' },
+            { at: '10:05', status: 'failed', started: '10:05:01', finished: '10:06' },
+          ],
+          state: { failures: 1, openIncident: true },
+        },
+      },
+      { now: '10:14:01', events: [finish('10:14')], expect: { incidents: ['resolve'] } },
+    ],
+    incidents: ['open:failed', 'resolve'],
+  },
+  {
     name: 'a delayed finish for a started run: timeout corrected to success, incident resolves',
     monitor: hourly,
     state: through('09:00'),
@@ -879,11 +934,11 @@ describe('decide: cron monitors', () => {
     const w = run({ monitor: cron('* * * * * *', { maxDuration: 30 * MINUTE }), state: through('10:00:00') }, [
       { now: '10:20:00', expect: { status: 'running', nextCheckAt: '10:30:16' } },
     ]);
-    const ticks = sorted(w.occurrences).map((o) => o.expectedAt);
+    const ticks = w.occurrences.map((o) => o.expectedAt).sort((a, b) => a - b);
     expect(ticks.length).toBe(1200);
-    expect(ticks[0]).toBe(isoOf('10:00:01'));
-    expect(ticks.at(-1)).toBe(isoOf('10:20:00'));
-    const gaps = ticks.slice(1).filter((t, i) => ms(t) - ms(ticks[i]!) !== SECOND);
+    expect(iso(ticks[0]!)).toBe(isoOf('10:00:01'));
+    expect(iso(ticks.at(-1)!)).toBe(isoOf('10:20:00'));
+    const gaps = ticks.slice(1).filter((t, i) => t - ticks[i]! !== SECOND);
     expect(gaps).toEqual([]);
     expect(new Set(w.occurrences.map((o) => o.status))).toEqual(new Set(['running']));
   });
@@ -1066,7 +1121,7 @@ const heartbeatCases: Case[] = [
     ],
   },
   {
-    name: 'heartbeat thresholds: failure_threshold 3 needs three silences in a row',
+    name: 'heartbeat thresholds: a beat after a silence is a recovery, so silences separated by beats never add up to failure_threshold 3',
     monitor: heartbeat({ failureThreshold: 3 }),
     steps: [
       { now: '10:00:01', events: [beat('10:00')] },
@@ -1134,20 +1189,73 @@ const heartbeatCases: Case[] = [
     blackouts: [['10:02', '10:20']],
     steps: [
       { now: '10:00:01', events: [beat('10:00')] },
-      { now: '10:20', expect: { occurrences: [{ at: '10:00', status: 'unknown' }], status: 'unknown', nextCheckAt: null } },
+      {
+        now: '10:20',
+        expect: {
+          // Unknown, and a beat is now expected within max_duration of Vigil's return.
+          occurrences: [
+            { at: '10:00', status: 'unknown' },
+            { at: '10:20', status: 'running' },
+          ],
+          status: 'running',
+          nextCheckAt: '10:25:15',
+        },
+      },
       {
         now: '10:20:31',
         events: [beat('10:20:30')],
         expect: {
           occurrences: [
-            { at: '10:00', status: 'unknown', finished: '10:20:30' },
+            { at: '10:00', status: 'unknown' },
+            { at: '10:20', status: 'success', finished: '10:20:30' },
             { at: '10:20:30', status: 'running' },
           ],
-          state: { failures: 0 },
+          state: { failures: 0, successes: 1 },
         },
       },
-      { now: '10:24:01', events: [beat('10:24')], expect: { state: { successes: 1 } } },
+      { now: '10:24:01', events: [beat('10:24')], expect: { state: { successes: 2 } } },
     ],
+  },
+  {
+    name: 'heartbeat blackout and the process died meanwhile: missed max_duration after Vigil is back',
+    monitor: hb,
+    blackouts: [['10:02', '10:20']],
+    steps: [
+      { now: '10:00:01', events: [beat('10:00')] },
+      { now: '10:20', expect: { nextCheckAt: '10:25:15' } },
+      {
+        now: '10:25:15',
+        expect: {
+          occurrences: [
+            { at: '10:00', status: 'unknown' },
+            { at: '10:20', status: 'missed' },
+          ],
+          incidents: ['open:missed'],
+          nextCheckAt: null,
+        },
+      },
+      { now: '10:40:01', events: [beat('10:40')], expect: { incidents: ['resolve'] } },
+    ],
+    incidents: ['open:missed', 'resolve'],
+  },
+  {
+    name: 'heartbeat blackout, first evaluated long after Vigil is back: the silence since the return is a miss',
+    monitor: hb,
+    blackouts: [['10:02', '10:20']],
+    steps: [
+      { now: '10:00:01', events: [beat('10:00')] },
+      {
+        now: '10:40',
+        expect: {
+          occurrences: [
+            { at: '10:00', status: 'unknown' },
+            { at: '10:20', status: 'missed' },
+          ],
+          incidents: ['open:missed'],
+        },
+      },
+    ],
+    incidents: ['open:missed'],
   },
   {
     name: 'heartbeat blackout: the first beat back arrives before the window was judged: unknown, nothing sent',

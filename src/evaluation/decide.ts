@@ -59,6 +59,9 @@ export function decide(input: DecisionInput): Decision {
       signals.push({ at, outcome: 'failure', reason: reasonOf(w), key: w.key });
     } else if (status === 'success' && (open || before === 'missed')) {
       // A late-arriving event whose timestamp is inside the window corrects a declared miss.
+      // Successes must be consecutive: one that a later occurrence has already failed after
+      // (a correction of an older miss, an older overlapping run) does not count towards recovery.
+      if (work.some((o) => o.expectedAt > w.expectedAt && FailedStatuses.includes(o.status))) return;
       signals.push({ at, outcome: 'success', reason: 'missed', key: w.key });
     }
   };
@@ -98,7 +101,14 @@ export function decide(input: DecisionInput): Decision {
   for (const w of work) {
     if (w.status !== 'running' || now < w.deadline + tolerance) continue;
     const from = monitor.type === 'cron' && monitor.schedule ? w.expectedAt - earlyMargin(monitor.schedule, w.expectedAt) : w.expectedAt;
-    setStatus(w, overlaps(input.blackouts, from, w.deadline + tolerance) ? 'unknown' : 'missed', w.deadline);
+    const outages = input.blackouts.filter((b) => b.from < w.deadline + tolerance && b.to > from);
+    setStatus(w, outages.length > 0 ? 'unknown' : 'missed', w.deadline);
+    if (outages.length > 0 && monitor.type === 'heartbeat' && !work.some((o) => o.expectedAt > w.expectedAt)) {
+      // No beat since: watch again from Vigil's return, as after a resume (else a process that
+      // died during the outage would never be noticed).
+      const back = Math.min(now, Math.max(...outages.map((b) => b.to)));
+      create(back, back + monitor.maxDuration);
+    }
   }
 
   const incidents = applySignals(signals, state, monitor.failureThreshold, monitor.recoveryThreshold);
@@ -153,9 +163,9 @@ function cronEvents(
       target = open.find((o) => opens(o) && event.timestamp <= o.deadline) ?? open.filter(opens).pop();
     }
     if (!target) continue; // before any judged slot: nothing to say about it
-    if (event.timestamp > target.deadline && (target.status === 'unknown' || (state.armedFrom !== null && target.expectedAt < state.armedFrom))) {
-      // Vigil did not watch that window (down, or paused before the resume): an event after
-      // the window is recorded but judges nothing, so it cannot alert.
+    if (target.status === 'unknown' && event.timestamp > target.deadline) {
+      // Vigil did not watch that window (down, or paused): an event after the window is
+      // recorded but judges nothing, so it cannot alert.
       target.finishedAt = event.timestamp;
       target.digest ??= event.digest;
       target.dirty = true;

@@ -13,7 +13,8 @@ export interface DeliveryOptions {
   readonly giveUpAfterMs?: number;
 }
 
-const CLAIM_MS = 120_000;
+// Longer than a channel's 10 s timeout; a claim left by a crashed process expires after it.
+const CLAIM_MS = 15_000;
 const BATCH = 16;
 const MAX_SLEEP_MS = 30_000;
 
