@@ -1132,6 +1132,31 @@ const heartbeatCases: Case[] = [
     ],
   },
   {
+    name: 'heartbeat thresholds: a silence of three max_durations is three failed windows, opening with failure_threshold 3',
+    monitor: heartbeat({ failureThreshold: 3 }),
+    incidents: ['open:missed', 'resolve'],
+    steps: [
+      { now: '10:00:01', events: [beat('10:00')] },
+      { now: '10:05:15', expect: { state: { failures: 1 }, incidents: [], status: 'missed', nextCheckAt: '10:10:15' } },
+      { now: '10:10:15', expect: { state: { failures: 2 }, incidents: [], nextCheckAt: '10:15:15' } },
+      {
+        now: '10:15:15',
+        expect: {
+          occurrences: [
+            { at: '10:00', status: 'missed' },
+            { at: '10:05', status: 'missed' },
+            { at: '10:10', status: 'missed' },
+          ],
+          state: { failures: 3 },
+          incidents: ['open:missed'],
+          nextCheckAt: null,
+        },
+      },
+      { now: '11:00', expect: { unchanged: true, incidents: [] } },
+      { now: '11:00:01', events: [beat('11:00')], expect: { incidents: ['resolve'] } },
+    ],
+  },
+  {
     name: 'heartbeat pause/resume: unknown while paused, a beat expected within max_duration of the resume',
     monitor: hb,
     steps: [
@@ -1184,7 +1209,7 @@ const heartbeatCases: Case[] = [
     ],
   },
   {
-    name: 'heartbeat blackout: judged after the outage, the window becomes unknown; the first beat back sends nothing',
+    name: 'heartbeat blackout: judged after the outage, the window becomes unknown; a beat is expected within max_duration of Vigil coming back',
     monitor: hb,
     blackouts: [['10:02', '10:20']],
     steps: [
@@ -1192,7 +1217,6 @@ const heartbeatCases: Case[] = [
       {
         now: '10:20',
         expect: {
-          // Unknown, and a beat is now expected within max_duration of Vigil's return.
           occurrences: [
             { at: '10:00', status: 'unknown' },
             { at: '10:20', status: 'running' },
@@ -1210,19 +1234,21 @@ const heartbeatCases: Case[] = [
             { at: '10:20', status: 'success', finished: '10:20:30' },
             { at: '10:20:30', status: 'running' },
           ],
-          state: { failures: 0, successes: 1 },
+          incidents: [],
+          state: { failures: 0 },
+          nextCheckAt: '10:25:45',
         },
       },
-      { now: '10:24:01', events: [beat('10:24')], expect: { state: { successes: 2 } } },
     ],
   },
   {
-    name: 'heartbeat blackout and the process died meanwhile: missed max_duration after Vigil is back',
+    name: 'heartbeat blackout, no beat afterwards: the process died during the outage, so it alerts max_duration after Vigil is back',
     monitor: hb,
+    incidents: ['open:missed'],
     blackouts: [['10:02', '10:20']],
     steps: [
       { now: '10:00:01', events: [beat('10:00')] },
-      { now: '10:20', expect: { nextCheckAt: '10:25:15' } },
+      { now: '10:20', expect: { incidents: [], nextCheckAt: '10:25:15' } },
       {
         now: '10:25:15',
         expect: {
@@ -1231,31 +1257,11 @@ const heartbeatCases: Case[] = [
             { at: '10:20', status: 'missed' },
           ],
           incidents: ['open:missed'],
-          nextCheckAt: null,
+          status: 'missed',
         },
       },
-      { now: '10:40:01', events: [beat('10:40')], expect: { incidents: ['resolve'] } },
+      { now: '12:00', expect: { incidents: [], status: 'missed' } },
     ],
-    incidents: ['open:missed', 'resolve'],
-  },
-  {
-    name: 'heartbeat blackout, first evaluated long after Vigil is back: the silence since the return is a miss',
-    monitor: hb,
-    blackouts: [['10:02', '10:20']],
-    steps: [
-      { now: '10:00:01', events: [beat('10:00')] },
-      {
-        now: '10:40',
-        expect: {
-          occurrences: [
-            { at: '10:00', status: 'unknown' },
-            { at: '10:20', status: 'missed' },
-          ],
-          incidents: ['open:missed'],
-        },
-      },
-    ],
-    incidents: ['open:missed'],
   },
   {
     name: 'heartbeat blackout: the first beat back arrives before the window was judged: unknown, nothing sent',

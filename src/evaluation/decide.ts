@@ -101,18 +101,15 @@ export function decide(input: DecisionInput): Decision {
   for (const w of work) {
     if (w.status !== 'running' || now < w.deadline + tolerance) continue;
     const from = monitor.type === 'cron' && monitor.schedule ? w.expectedAt - earlyMargin(monitor.schedule, w.expectedAt) : w.expectedAt;
-    const outages = input.blackouts.filter((b) => b.from < w.deadline + tolerance && b.to > from);
-    setStatus(w, outages.length > 0 ? 'unknown' : 'missed', w.deadline);
-    if (outages.length > 0 && monitor.type === 'heartbeat' && !work.some((o) => o.expectedAt > w.expectedAt)) {
-      // No beat since: watch again from Vigil's return, as after a resume (else a process that
-      // died during the outage would never be noticed).
-      const back = Math.min(now, Math.max(...outages.map((b) => b.to)));
-      create(back, back + monitor.maxDuration);
-    }
+    setStatus(w, overlaps(input.blackouts, from, w.deadline + tolerance) ? 'unknown' : 'missed', w.deadline);
+  }
+
+  let nextCheckAt: number | null = null;
+  if (monitor.type === 'heartbeat') {
+    nextCheckAt = followSilence(monitor.maxDuration, monitor.failureThreshold, now, tolerance, input.blackouts, work, create, setStatus);
   }
 
   const incidents = applySignals(signals, state, monitor.failureThreshold, monitor.recoveryThreshold);
-  let nextCheckAt: number | null = null;
   for (const w of work) if (w.status === 'running') nextCheckAt = min(nextCheckAt, w.deadline + tolerance);
   if (monitor.type === 'cron' && monitor.schedule && state.ticksThrough !== null) {
     const upcoming = nextTick(monitor.schedule, new Date(Math.max(state.ticksThrough, (state.armedFrom ?? 0) - 1)));
@@ -256,6 +253,50 @@ function heartbeatEvents(
       if (wasDown) signals.push({ at: ts, outcome: 'success', reason: 'missed', key: latest.key });
     }
     create(ts, ts + maxDuration);
+  }
+}
+
+/**
+ * A heartbeat silence goes on after its first missed window. Each further `max_duration` of
+ * silence is another failed window, so `failure_threshold` N alerts after N windows of
+ * silence; windows stop being added once N are reached (the incident is open by then).
+ * A window that Vigil could not watch (down) is unknown; the process is then expected to
+ * beat within `max_duration` of Vigil coming back, so a process that died meanwhile still
+ * alerts. Returns when the evaluator must look again for the next window, if any.
+ */
+function followSilence(
+  maxDuration: number,
+  failureThreshold: number,
+  now: number,
+  tolerance: number,
+  blackouts: readonly Blackout[],
+  work: Work[],
+  create: (expectedAt: number, deadline: number) => Work,
+  setStatus: (w: Work, status: OccurrenceStatus, at: number) => void,
+): number | null {
+  for (;;) {
+    const ordered = [...work].sort((a, b) => a.expectedAt - b.expectedAt);
+    const latest = ordered[ordered.length - 1];
+    if (!latest || latest.finishedAt !== null) return null;
+    if (latest.status === 'running') {
+      if (now < latest.deadline + tolerance) return null;
+      setStatus(latest, overlaps(blackouts, latest.expectedAt, latest.deadline + tolerance) ? 'unknown' : 'missed', latest.deadline);
+      continue;
+    }
+    if (latest.status === 'unknown') {
+      // Unknown because Vigil was down (not paused: resume re-arms that case).
+      const back = blackouts.filter((b) => b.from < latest.deadline + tolerance && b.to > latest.expectedAt).reduce((m, b) => Math.max(m, b.to), 0);
+      if (back <= latest.expectedAt) return null;
+      create(back, back + maxDuration);
+      continue;
+    }
+    if (latest.status !== 'missed') return null;
+    let silent = 0;
+    for (let i = ordered.length - 1; i >= 0 && ordered[i]!.status === 'missed' && ordered[i]!.finishedAt === null; i--) silent += 1;
+    if (silent >= failureThreshold) return null;
+    const next = { expectedAt: latest.deadline, deadline: latest.deadline + maxDuration };
+    if (now < next.deadline + tolerance) return next.deadline + tolerance;
+    create(next.expectedAt, next.deadline);
   }
 }
 

@@ -1,9 +1,24 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
+import {
+  CompiledQuery,
+  Kysely,
+  Migrator,
+  SqliteDialect,
+  SqliteDriver,
+  sql,
+  type DatabaseConnection,
+  type Driver,
+  type SqliteDialectConfig,
+} from 'kysely';
 import { knownMigrationCount, migrationProvider } from './migrations.js';
 import type { Database, NewCheckInEvent, NewIngestError } from './schema.js';
+import { encodeBatch, type IngestCommitterOptions } from './sqlite-ingest.js';
+import type { FromIngestWorker, IngestWorkerData, ToIngestWorker } from './sqlite-ingest-worker.js';
 import type { IngestBatch, Store, StoreCapabilities } from './store.js';
 
 const capabilities: StoreCapabilities = Object.freeze({
@@ -12,18 +27,38 @@ const capabilities: StoreCapabilities = Object.freeze({
   sharedByInstances: false,
 });
 
-/** SQLite via better-sqlite3 in WAL mode; `path` is a file or `:memory:`. */
+/** How long either connection waits for the other's write lock before failing (ms). */
+const BUSY_TIMEOUT_MS = 5000;
+/** How long `close()` lets the ingest thread finish before terminating it (ms). */
+const CLOSE_TIMEOUT_MS = 10_000;
+
+/**
+ * SQLite via better-sqlite3 in WAL mode; `path` is a file or `:memory:`.
+ *
+ * For a file, ingest batches are committed by a worker thread on its own connection
+ * (`sqlite-ingest-worker.ts`), so the fsync of each group commit never blocks the event
+ * loop; everything else (API, evaluator, migrations) uses Kysely on the main connection.
+ * SQLite allows one writer at a time: an async lock (`WriteLock`) makes ingest commits and
+ * Kysely transactions take turns without ever blocking the event loop in SQLite's busy
+ * handler. `:memory:` cannot be shared by two connections and keeps a main-thread path.
+ */
 export class SqliteStore implements Store {
   readonly db: Kysely<Database>;
   readonly capabilities = capabilities;
   readonly description: string;
   private readonly raw: BetterSqlite3.Database;
   private readonly migrator: Migrator;
-  /** Prepared once the schema exists (after `migrate`). */
+  private readonly path: string;
+  private readonly writeLock = new WriteLock();
+  /** `:memory:` only: prepared once the schema exists (after `migrate`). */
   private writeBatch: ((batch: IngestBatch) => void) | undefined;
+  /** File databases: the ingest thread, started by the first `writeIngest` (after `migrate`). */
+  private ingest: Promise<IngestThread> | undefined;
+  private closed = false;
 
-  constructor(path: string) {
+  constructor(path: string, private readonly ingestOptions: IngestCommitterOptions = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.path = path;
     this.description = `sqlite:${path}`;
     this.raw = new BetterSqlite3(path);
     this.raw.pragma('journal_mode = WAL');
@@ -31,8 +66,8 @@ export class SqliteStore implements Store {
     // power loss, not only a process crash. Group commit pays for it.
     this.raw.pragma('synchronous = FULL');
     this.raw.pragma('foreign_keys = ON');
-    this.raw.pragma('busy_timeout = 5000');
-    this.db = new Kysely<Database>({ dialect: new SqliteDialect({ database: this.raw }) });
+    this.raw.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    this.db = new Kysely<Database>({ dialect: new LockingSqliteDialect({ database: this.raw }, this.writeLock) });
     this.migrator = new Migrator({ db: this.db, provider: migrationProvider(capabilities) });
   }
 
@@ -66,36 +101,61 @@ export class SqliteStore implements Store {
   }
 
   async writeIngest(batch: IngestBatch): Promise<void> {
-    // Hold Kysely's single connection so no Kysely transaction interleaves with ours;
-    // inside, better-sqlite3's synchronous transaction with cached statements is the fast path.
-    await this.db.connection().execute(async () => {
-      this.writeBatch ??= this.prepareWriteBatch();
-      this.writeBatch(batch);
-    });
+    if (this.closed) throw new Error('the store is closed');
+    if (batch.events.length === 0 && batch.errors.length === 0) return;
+    if (this.path === ':memory:') {
+      // Hold Kysely's single connection so no Kysely transaction interleaves with ours;
+      // inside, better-sqlite3's synchronous transaction with cached statements is the fast path.
+      await this.db.connection().execute(async () => {
+        this.writeBatch ??= this.prepareWriteBatch();
+        this.writeBatch(batch);
+      });
+      return;
+    }
+    const thread = await this.startIngest();
+    const release = await this.writeLock.acquire();
+    try {
+      await thread.write(batch);
+    } finally {
+      release();
+    }
+  }
+
+  /** Starts the ingest thread once; a failed start fails this and every later write. */
+  private startIngest(): Promise<IngestThread> {
+    this.ingest ??= IngestThread.start({ path: this.path, options: { busyTimeoutMs: BUSY_TIMEOUT_MS, ...this.ingestOptions } }).then(
+      (thread) => {
+        // The ingest thread checkpoints from now on: no main-thread commit runs one.
+        this.raw.pragma('wal_autocheckpoint = 0');
+        return thread;
+      },
+    );
+    return this.ingest;
   }
 
   async writeTransaction<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
-    // Kysely's SQLite transactions begin DEFERRED; a deferred transaction that reads and
-    // then writes fails with SQLITE_BUSY when another connection committed in between.
-    return this.db.connection().execute(async (connection) => {
-      await sql`begin immediate`.execute(connection);
-      try {
-        const result = await work(connection);
-        await sql`commit`.execute(connection);
-        return result;
-      } catch (error) {
-        await sql`rollback`.execute(connection);
-        throw error;
-      }
-    });
+    // The dialect begins every transaction IMMEDIATE, after taking the write lock: reading
+    // then writing never fails because the ingest thread committed in between.
+    return this.db.transaction().execute(work);
   }
 
   async ping(): Promise<void> {
+    // A dead ingest thread makes /readyz fail, not only the ingest answers.
+    const thread = await this.ingest;
+    thread?.throwIfFailed();
     await sql`select 1`.execute(this.db);
   }
 
   async close(): Promise<void> {
-    await this.db.destroy();
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      // Commits still queued are made (the thread handles messages in order), then it ends.
+      const thread = await this.ingest?.catch(() => undefined);
+      await thread?.close();
+    } finally {
+      await this.db.destroy();
+    }
   }
 }
 
@@ -117,4 +177,208 @@ function insertEventRow(statement: BetterSqlite3.Statement, e: NewCheckInEvent):
 
 function insertErrorRow(statement: BetterSqlite3.Statement, e: NewIngestError): void {
   statement.run(e.app_id, e.identifier ?? null, e.code, e.message, e.line ?? null, e.received_at, e.app_id);
+}
+
+/** A FIFO async mutex; `acquire` resolves with a release function (idempotent). */
+class WriteLock {
+  private held = false;
+  private readonly waiting: (() => void)[] = [];
+
+  acquire(): Promise<() => void> {
+    return new Promise((resolve) => {
+      const grant = (): void => {
+        this.held = true;
+        let released = false;
+        resolve(() => {
+          if (released) return;
+          released = true;
+          const next = this.waiting.shift();
+          if (next) next();
+          else this.held = false;
+        });
+      };
+      if (this.held) this.waiting.push(grant);
+      else grant();
+    });
+  }
+}
+
+/**
+ * Kysely's SQLite dialect with transactions that take the `WriteLock` and then begin
+ * IMMEDIATE. Kysely's own begin is DEFERRED, and a deferred transaction that reads and
+ * then writes fails with SQLITE_BUSY (not waited for) when the ingest thread committed
+ * in between. Lock order is always Kysely connection, then write lock.
+ */
+class LockingSqliteDialect extends SqliteDialect {
+  constructor(
+    private readonly config: SqliteDialectConfig,
+    private readonly lock: WriteLock,
+  ) {
+    super(config);
+  }
+
+  override createDriver(): Driver {
+    return new LockingSqliteDriver(this.config, this.lock);
+  }
+}
+
+class LockingSqliteDriver extends SqliteDriver {
+  /** Kysely's SQLite driver has one connection, so at most one transaction is open. */
+  private release: (() => void) | undefined;
+
+  constructor(
+    config: SqliteDialectConfig,
+    private readonly lock: WriteLock,
+  ) {
+    super(config);
+  }
+
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    const release = await this.lock.acquire();
+    try {
+      await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    } catch (error) {
+      release();
+      throw error;
+    }
+    this.release = release;
+  }
+
+  override async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    try {
+      await super.commitTransaction(connection);
+    } finally {
+      this.unlock();
+    }
+  }
+
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    try {
+      await super.rollbackTransaction(connection);
+    } finally {
+      this.unlock();
+    }
+  }
+
+  private unlock(): void {
+    const release = this.release;
+    this.release = undefined;
+    release?.();
+  }
+}
+
+interface Pending {
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
+
+/**
+ * The main-thread end of the ingest worker: posts encoded batches, resolves each write on
+ * the worker's ack (sent after the commit returned, i.e. after the fsync). If the thread
+ * dies, every pending and later write rejects; none waits forever.
+ */
+class IngestThread {
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private failure: Error | undefined;
+  private closing = false;
+  private readonly exited: Promise<void>;
+
+  private constructor(private readonly worker: Worker) {
+    this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
+  }
+
+  static start(data: IngestWorkerData): Promise<IngestThread> {
+    return new Promise((resolve, reject) => {
+      const worker = spawnIngestWorker(data);
+      const thread = new IngestThread(worker);
+      worker.on('message', (message: FromIngestWorker) => {
+        if (message.type === 'ready') {
+          worker.unref(); // referenced only while writes are pending
+          resolve(thread);
+        } else thread.onMessage(message);
+      });
+      worker.on('error', (error) => {
+        thread.fail(new Error(`ingest writer thread failed: ${error.message}`, { cause: error }));
+        reject(thread.failure);
+      });
+      worker.on('messageerror', (error) => {
+        thread.fail(new Error(`ingest writer thread: undeliverable message: ${error.message}`, { cause: error }));
+        void worker.terminate();
+      });
+      worker.on('exit', (code) => {
+        thread.fail(new Error(thread.closing ? 'ingest writer thread closed' : `ingest writer thread exited (code ${code})`));
+        reject(thread.failure);
+      });
+    });
+  }
+
+  write(batch: IngestBatch): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    const { encoded, transfer } = encodeBatch(batch);
+    return new Promise<void>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      if (this.pending.size === 1) this.worker.ref();
+      const message: ToIngestWorker = { type: 'write', id, batch: encoded };
+      this.worker.postMessage(message, transfer);
+    });
+  }
+
+  throwIfFailed(): void {
+    if (this.failure && !this.closing) throw this.failure;
+  }
+
+  private onMessage(message: FromIngestWorker): void {
+    if (message.type !== 'ack' && message.type !== 'fail') return;
+    const pending = this.pending.get(message.id);
+    if (!pending) return;
+    this.pending.delete(message.id);
+    if (this.pending.size === 0) this.worker.unref();
+    if (message.type === 'ack') pending.resolve();
+    else pending.reject(Object.assign(new Error(`could not store check-ins: ${message.message}`), { code: message.code }));
+  }
+
+  private fail(error: Error): void {
+    if (this.failure) return;
+    this.failure = error;
+    for (const p of this.pending.values()) p.reject(error);
+    this.pending.clear();
+  }
+
+  /** Lets queued commits finish, closes the thread's connection and ends it. */
+  async close(): Promise<void> {
+    if (this.closing) return this.exited;
+    this.closing = true;
+    if (this.failure) {
+      await this.worker.terminate();
+      return;
+    }
+    this.worker.ref();
+    const message: ToIngestWorker = { type: 'close' };
+    this.worker.postMessage(message);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), CLOSE_TIMEOUT_MS);
+    });
+    const late = await Promise.race([this.exited.then(() => false), timedOut]);
+    clearTimeout(timer);
+    if (late) await this.worker.terminate();
+  }
+}
+
+/**
+ * Compiled (`dist/`), the worker is the `.js` next to this file. Run from the TypeScript
+ * sources (vitest, tsx), it is the `.ts`: Node 20 applies no `--import` hooks to a worker's
+ * entry, so a tiny ESM bootstrap registers tsx in the thread first, then imports it.
+ */
+function spawnIngestWorker(workerData: IngestWorkerData): Worker {
+  const fromSources = import.meta.url.endsWith('.ts');
+  const script = new URL(`./sqlite-ingest-worker.${fromSources ? 'ts' : 'js'}`, import.meta.url);
+  if (!fromSources) return new Worker(script, { workerData });
+  const tsxPackage = createRequire(import.meta.url).resolve('tsx/package.json');
+  const { exports } = JSON.parse(readFileSync(tsxPackage, 'utf8')) as { exports: Record<string, { import?: { default?: string } }> };
+  const tsxApi = pathToFileURL(join(dirname(tsxPackage), exports['./esm/api']?.import?.default ?? 'dist/esm/api/index.mjs')).href;
+  const bootstrap = `import { register } from ${JSON.stringify(tsxApi)}; register(); await import(${JSON.stringify(script.href)});`;
+  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`), { workerData });
 }
