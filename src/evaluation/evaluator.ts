@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Logger } from 'pino';
+import { BackgroundLoop } from '../background.js';
 import type { Clock } from '../clock.js';
 import { parseSchedule } from '../monitors/schedule.js';
 import { buildNotification } from '../notify/payload.js';
@@ -34,11 +35,7 @@ type Db = Kysely<Database> | Transaction<Database>;
  * announcing them — in one transaction.
  */
 export class Evaluator {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | null = null;
-  private again = false;
-  private stopped = true;
-  private lastPassAt = 0;
+  private readonly loop: BackgroundLoop;
   /** Pass statistics, for /metrics and the benchmark. */
   readonly stats = { passes: 0, monitorsEvaluated: 0, eventsEvaluated: 0, lastPassMs: 0 };
 
@@ -47,74 +44,45 @@ export class Evaluator {
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly options: EvaluatorOptions,
-  ) {}
-
-  start(): void {
-    this.stopped = false;
-    this.wake();
+  ) {
+    this.loop = new BackgroundLoop(
+      () => this.pass(),
+      () => this.nextDueIn(),
+      { maxSleepMs: MAX_SLEEP_MS, minIntervalMs: EVENT_PASS_INTERVAL_MS, logger, name: 'evaluation' },
+    );
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Check-ins arrived or a monitor changed: evaluate soon. */
   wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    const wait = Math.max(0, this.lastPassAt + EVENT_PASS_INTERVAL_MS - this.clock.now());
-    this.arm(wait);
+    this.loop.wake();
   }
 
   /** Runs passes until nothing is due; resolves when done (tests call it directly). */
-  async runOnce(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = this.loop().finally(() => {
-      this.running = null;
-    });
-    return this.running;
+  runOnce(): Promise<void> {
+    return this.loop.runOnce();
   }
 
-  private arm(ms: number): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.runOnce(), Math.min(ms, MAX_SLEEP_MS));
-    this.timer.unref();
-  }
-
-  private async loop(): Promise<void> {
-    try {
-      let more = true;
-      while (more || this.again) {
-        this.again = false;
-        more = await this.pass();
-        if (this.stopped) return;
-      }
-      const next = await this.store.db
-        .selectFrom('monitors')
-        .select((eb) => eb.fn.min('next_check_at').as('next'))
-        .where('next_check_at', 'is not', null)
-        .executeTakeFirst();
-      const at = next?.next === null || next?.next === undefined ? null : Number(next.next);
-      if (!this.stopped) this.arm(at === null ? MAX_SLEEP_MS : Math.max(0, at - this.clock.now()));
-    } catch (error) {
-      this.logger.error({ err: error }, 'evaluation pass failed; retrying');
-      if (!this.stopped) this.arm(1000);
-    }
+  private async nextDueIn(): Promise<number | null> {
+    const next = await this.store.db
+      .selectFrom('monitors')
+      .select((eb) => eb.fn.min('next_check_at').as('next'))
+      .where('next_check_at', 'is not', null)
+      .executeTakeFirst();
+    return next?.next === null || next?.next === undefined ? null : Number(next.next) - this.clock.now();
   }
 
   /** One pass; true when there is more to do right away. */
   private async pass(): Promise<boolean> {
     const started = Date.now();
     const now = this.clock.now();
-    this.lastPassAt = now;
     let enqueued = 0;
     let more = false;
     await this.store.writeTransaction(async (trx) => {

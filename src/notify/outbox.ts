@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { BackgroundLoop } from '../background.js';
 import type { Clock } from '../clock.js';
 import type { Store } from '../store/index.js';
 import type { ChannelRegistry } from './channels/index.js';
@@ -24,10 +25,7 @@ const MAX_SLEEP_MS = 30_000;
  * it: a crash in between means a retry with the same delivery id, never a lost message.
  */
 export class DeliveryWorker {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | null = null;
-  private again = false;
-  private stopped = true;
+  private readonly loop: BackgroundLoop;
   private readonly backoffMs: number;
   private readonly maxBackoffMs: number;
   private readonly giveUpAfterMs: number;
@@ -43,66 +41,38 @@ export class DeliveryWorker {
     this.backoffMs = options.backoffMs ?? 10_000;
     this.maxBackoffMs = options.maxBackoffMs ?? 3_600_000;
     this.giveUpAfterMs = options.giveUpAfterMs ?? 86_400_000;
+    this.loop = new BackgroundLoop(
+      async () => (await this.pass()) === BATCH,
+      () => this.nextDueIn(),
+      { maxSleepMs: MAX_SLEEP_MS, logger, name: 'delivery' },
+    );
   }
 
   start(): void {
-    this.stopped = false;
-    this.wake();
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** New rows were enqueued: deliver now. */
   wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.arm(0);
+    this.loop.wake();
   }
 
   /** Delivers everything due; resolves when done. */
   runOnce(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = this.loop().finally(() => {
-      this.running = null;
-    });
-    return this.running;
+    return this.loop.runOnce();
   }
 
-  private arm(ms: number): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.runOnce(), Math.min(Math.max(0, ms), MAX_SLEEP_MS));
-    this.timer.unref();
-  }
-
-  private async loop(): Promise<void> {
-    try {
-      let claimed = BATCH;
-      while ((claimed === BATCH || this.again) && !this.stopped) {
-        this.again = false;
-        claimed = await this.pass();
-      }
-      if (this.stopped) return;
-      const next = await this.store.db
-        .selectFrom('deliveries')
-        .select((eb) => eb.fn.min('next_attempt_at').as('next'))
-        .where('status', '=', 'pending')
-        .executeTakeFirst();
-      const at = next?.next === null || next?.next === undefined ? null : Number(next.next);
-      this.arm(at === null ? MAX_SLEEP_MS : at - this.clock.now());
-    } catch (error) {
-      this.logger.error({ err: error }, 'delivery pass failed; retrying');
-      if (!this.stopped) this.arm(1000);
-    }
+  private async nextDueIn(): Promise<number | null> {
+    const next = await this.store.db
+      .selectFrom('deliveries')
+      .select((eb) => eb.fn.min('next_attempt_at').as('next'))
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+    return next?.next === null || next?.next === undefined ? null : Number(next.next) - this.clock.now();
   }
 
   private async pass(): Promise<number> {
