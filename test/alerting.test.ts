@@ -2,13 +2,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { Vigil } from '../src/server.js';
-import { ingest, runCli, spawnServer, startVigil, tempDir, type Running } from './helpers.js';
+import { StoreKinds, ingest, runCli, spawnServer, startVigil, storeAvailable, tempDir, type Running } from './helpers.js';
 import { eventually, sign, sleep, startHoldingReceiver, startReceiver, startSmtp, type Received } from './receivers.js';
 
 const SECRET = 'a-webhook-secret-of-some-length';
 
 /** End to end in real time: seconds-long windows, a tolerance of 1 s. */
-describe('alerting end to end', () => {
+for (const kind of StoreKinds)
+  describe.skipIf(!storeAvailable(kind))(`alerting end to end (${kind})`, () => {
   let vigil: Running;
   let app: { id: string; key: string };
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
@@ -19,7 +20,7 @@ describe('alerting end to end', () => {
   beforeAll(async () => {
     receiver = await startReceiver();
     smtp = await startSmtp();
-    vigil = await startVigil({ VIGIL_INGEST_TOLERANCE: '1', VIGIL_SMTP_URL: smtp.url, VIGIL_MAIL_FROM: 'vigil@example.com' });
+    vigil = await startVigil({ VIGIL_INGEST_TOLERANCE: '1', VIGIL_SMTP_URL: smtp.url, VIGIL_MAIL_FROM: 'vigil@example.com' }, { store: kind });
     app = await vigil.createApp('Acme');
     webhookId = (await vigil.api('POST', '/notifiers', { type: 'webhook', name: 'hook', config: { url: `${receiver.url}/hook`, secret: SECRET } })).body.id;
     emailId = (await vigil.api('POST', '/notifiers', { type: 'email', name: 'ops', config: { to: ['ops@example.com'] } })).body.id;

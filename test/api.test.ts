@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ingest, startVigil, type Running } from './helpers.js';
+import { StoreKinds, ingest, startVigil, storeAvailable, type Running } from './helpers.js';
 
-describe('REST API', () => {
+for (const kind of StoreKinds)
+  describe.skipIf(!storeAvailable(kind))(`REST API (${kind})`, () => {
   let vigil: Running;
 
   beforeAll(async () => {
-    vigil = await startVigil();
+    vigil = await startVigil({}, { store: kind });
   });
   afterAll(() => vigil.stop());
 

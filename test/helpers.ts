@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import type { Clock } from '../src/clock.js';
 import { Vigil, type VigilOptions } from '../src/server.js';
@@ -27,12 +28,57 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-/** A real Vigil on a temporary SQLite file, listening on a random port of 127.0.0.1. */
-export async function startVigil(env: Record<string, string> = {}, options: VigilOptions & { clock?: Clock } = {}): Promise<Running> {
+export const StoreKinds = ['sqlite', 'postgres'] as const;
+export type StoreKind = (typeof StoreKinds)[number];
+
+/** The PostgreSQL server the tests may use (CI sets it), or undefined. */
+export const TEST_POSTGRES_URL = process.env.VIGIL_TEST_DATABASE_URL || undefined;
+
+if (!TEST_POSTGRES_URL) {
+  process.stderr.write('\n*** VIGIL_TEST_DATABASE_URL is not set: the PostgreSQL variants of the tests are SKIPPED ***\n\n');
+}
+
+/** Whether a store kind can be tested here (PostgreSQL needs VIGIL_TEST_DATABASE_URL). */
+export const storeAvailable = (kind: StoreKind): boolean => kind === 'sqlite' || TEST_POSTGRES_URL !== undefined;
+
+/**
+ * A fresh, empty database of the given kind: a SQLite file in a temporary folder, or a new
+ * schema on the test PostgreSQL server (selected through `search_path`).
+ */
+export async function freshDatabase(kind: StoreKind): Promise<{ url: string; drop: () => Promise<void> }> {
+  if (kind === 'sqlite') {
+    const dir = tempDir();
+    return { url: `sqlite:${join(dir.path, 'vigil.db')}`, drop: async () => dir.remove() };
+  }
+  if (!TEST_POSTGRES_URL) throw new Error('VIGIL_TEST_DATABASE_URL is not set');
+  const schema = `vigil_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  await admin.end();
+  const url = new URL(TEST_POSTGRES_URL);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+      await client.connect();
+      await client.query(`drop schema if exists ${schema} cascade`);
+      await client.end();
+    },
+  };
+}
+
+/** A real Vigil on a fresh database (SQLite unless `store` says otherwise), on a random port of 127.0.0.1. */
+export async function startVigil(
+  env: Record<string, string> = {},
+  options: VigilOptions & { clock?: Clock; store?: StoreKind } = {},
+): Promise<Running> {
   const dir = tempDir();
+  const database = await freshDatabase(options.store ?? 'sqlite');
   const vigil = await Vigil.create(
     loadConfig({
-      VIGIL_DATABASE_URL: `sqlite:${join(dir.path, 'vigil.db')}`,
+      VIGIL_DATABASE_URL: database.url,
       VIGIL_PORT: '0',
       VIGIL_LOG_LEVEL: 'silent',
       ...env,
@@ -70,6 +116,7 @@ export async function startVigil(env: Record<string, string> = {}, options: Vigi
     },
     async stop() {
       await vigil.stop();
+      await database.drop();
       dir.remove();
     },
   };

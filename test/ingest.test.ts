@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
-import { ingest, startVigil, type Running } from './helpers.js';
+import { StoreKinds, ingest, startVigil, storeAvailable, type Running } from './helpers.js';
 
 const FIXTURES = new URL('../../shared/fixtures/appsignal/', import.meta.url).pathname;
 
@@ -35,7 +35,8 @@ function readFixture(name: string): Captured[] {
     });
 }
 
-describe('ingest: what AppSignal clients put on the wire', () => {
+for (const kind of StoreKinds)
+  describe.skipIf(!storeAvailable(kind))(`ingest: what AppSignal clients put on the wire (${kind})`, () => {
   let vigil: Running;
   let app: { id: string; key: string };
   const monitors: Record<string, string> = {};
@@ -45,7 +46,7 @@ describe('ingest: what AppSignal clients put on the wire', () => {
   const clock = new ManualClock(1795748600_000);
 
   beforeAll(async () => {
-    vigil = await startVigil({}, { clock });
+    vigil = await startVigil({}, { clock, store: kind });
     app = await vigil.createApp('Acme');
     for (const id of ['nightly-backup', 'sdk-cron', 'sdk-manual', 'sdk-finish-only']) {
       monitors[id] = (await vigil.createMonitor(app.id, { identifier: id, type: 'cron', schedule: '0 2 * * *' })).id;
@@ -163,13 +164,14 @@ describe('ingest: what AppSignal clients put on the wire', () => {
   });
 });
 
-describe('ingest: bad input', () => {
+for (const kind of StoreKinds)
+  describe.skipIf(!storeAvailable(kind))(`ingest: bad input (${kind})`, () => {
   let vigil: Running;
   let app: { id: string; key: string };
   let monitorId: string;
 
   beforeAll(async () => {
-    vigil = await startVigil();
+    vigil = await startVigil({}, { store: kind });
     app = await vigil.createApp('Acme');
     monitorId = (await vigil.createMonitor(app.id, { identifier: 'job', type: 'cron', schedule: '*/5 * * * *' })).id;
     await vigil.createMonitor(app.id, { identifier: 'beat', type: 'heartbeat' });

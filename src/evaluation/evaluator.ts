@@ -86,7 +86,12 @@ export class Evaluator {
     let enqueued = 0;
     let more = false;
     await this.store.writeTransaction(async (trx) => {
-      const cursor = await trx.selectFrom('evaluator_cursor').select('last_event_id').where('id', '=', 1).executeTakeFirstOrThrow();
+      // The cursor row is the claim: with several instances, one evaluates while the
+      // others skip the pass instead of deciding the same monitors twice.
+      let cursorQuery = trx.selectFrom('evaluator_cursor').select('last_event_id').where('id', '=', 1);
+      if (this.store.capabilities.supportsSkipLocked) cursorQuery = cursorQuery.forUpdate().skipLocked();
+      const cursor = await cursorQuery.executeTakeFirst();
+      if (!cursor) return;
       const events = await trx
         .selectFrom('check_in_events')
         .select(['id', 'monitor_id', 'kind', 'digest', 'timestamp'])

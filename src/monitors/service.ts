@@ -220,6 +220,8 @@ export class MonitorsService {
         // now: windows before it are not judged.
         next_check_at: now,
         ...(resumed || typeChanged ? { armed_from: now } : {}),
+        // Until the evaluator's next pass (at once) says more: waiting, or never seen.
+        ...(resumed ? { status: Number(current.armed) === 1 ? 'running' : 'new' } : {}),
         ...(typeChanged ? { ticks_through: null } : {}),
       })
       .where('id', '=', current.id)

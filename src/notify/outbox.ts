@@ -90,6 +90,8 @@ export class DeliveryWorker {
       .set({ claimed_until: now + CLAIM_MS })
       .where('id', 'in', due)
       .where('status', '=', 'pending')
+      // Checked again on the row itself, so two instances racing for it cannot both win.
+      .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]))
       .returningAll()
       .execute();
     if (claimed.length === 0) return 0;

@@ -1,3 +1,4 @@
+import { PostgresStore } from './postgres.js';
 import { SqliteStore } from './sqlite.js';
 import type { Store } from './store.js';
 
@@ -7,5 +8,5 @@ export type * from './schema.js';
 /** Opens the store named by a `VIGIL_DATABASE_URL` value (`sqlite:PATH`, `sqlite::memory:`, `postgres://…`). */
 export function openStore(url: string): Store {
   if (url.startsWith('sqlite:')) return new SqliteStore(url.slice('sqlite:'.length));
-  throw new Error(`PostgreSQL is not supported yet (${url.split('@').pop() ?? ''}); use a sqlite: URL`);
+  return new PostgresStore(url);
 }
