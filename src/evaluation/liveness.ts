@@ -26,8 +26,10 @@ export class Liveness {
     const now = this.clock.now();
     const last = await this.store.db.selectFrom('instances').select((eb) => eb.fn.max('last_seen').as('last')).executeTakeFirst();
     const lastSeen = last?.last === null || last?.last === undefined ? null : Number(last.last);
-    // A single-process deployment: any gap between the last sign of life and now was downtime.
-    if (lastSeen !== null && lastSeen < now) {
+    // With SQLite there is one process: any gap since its last sign of life was downtime.
+    // Instances sharing a database cover for each other: only a gap with none alive counts.
+    const othersAlive = this.store.capabilities.sharedByInstances && lastSeen !== null && lastSeen >= now - 2 * LIVENESS_INTERVAL_MS;
+    if (lastSeen !== null && lastSeen < now && !othersAlive) {
       await this.store.db.insertInto('blackouts').values({ from_at: lastSeen, to_at: now }).execute();
       this.logger.info({ from: new Date(lastSeen).toISOString(), to: new Date(now).toISOString() }, 'vigil was down: windows in this gap become unknown');
     }
