@@ -75,6 +75,8 @@ export class BackgroundLoop {
         this.again = false;
         this.lastRunAt = Date.now();
         more = await this.run();
+        // Synchronous drivers resolve at once: give requests a turn between passes.
+        await new Promise((resolve) => setImmediate(resolve));
       }
       if (this.stopped) return;
       const due = await this.nextDueIn();

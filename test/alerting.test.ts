@@ -251,11 +251,11 @@ describe('alerting faults', () => {
       const admin = await vigil.services.accounts.createUser({ email: 'a@example.com', password: 'password1', role: 'admin' });
       const app = await vigil.services.apps.create({ name: 'Acme' });
       const notifier = await vigil.services.notifiers.create({ type: 'webhook', name: 'hook', config: { url: receiver.url, secret: SECRET } });
-      const monitor = await vigil.services.monitors.create(Number(app.id), { identifier: 'beat', type: 'heartbeat', max_duration: 2, notifier_ids: [notifier.id] });
+      const monitor = await vigil.services.monitors.create(Number(app.id), { identifier: 'beat', type: 'heartbeat', max_duration: 5, notifier_ids: [notifier.id] });
       await ingest(`http://127.0.0.1:${address.port}`, `/check_ins/heartbeats?api_key=${app.push_api_key}&identifier=beat`);
       await sleep(300);
       await vigil.stop();
-      await sleep(4000); // the 2 s window ends while Vigil is down
+      await sleep(6500); // the 5 s window ends while Vigil is down
       vigil = await Vigil.create(config);
       address = await vigil.start();
       const { token } = await vigil.services.accounts.createToken(admin.id, 't');

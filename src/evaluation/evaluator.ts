@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import { BackgroundLoop } from '../background.js';
 import type { Clock } from '../clock.js';
@@ -18,8 +18,10 @@ export interface EvaluatorOptions {
   readonly onEnqueued?: () => void;
 }
 
-const EVENTS_PER_PASS = 20_000;
-const MONITORS_PER_TRANSACTION = 500;
+// One pass is one transaction on the event loop's thread (SQLite is synchronous): small
+// passes keep ingest and the API answering between them.
+const EVENTS_PER_PASS = 5_000;
+const MONITORS_PER_TRANSACTION = 200;
 /** Never sleep longer than this, so a missed wake-up costs at most a minute. */
 const MAX_SLEEP_MS = 60_000;
 /** Event-driven passes are coalesced: at most one per this interval under load. */
@@ -27,6 +29,15 @@ const EVENT_PASS_INTERVAL_MS = 50;
 const DAY_MS = 86_400_000;
 
 type Db = Kysely<Database> | Transaction<Database>;
+type OccurrenceRow = Selectable<Database['occurrences']>;
+
+/** What one pass loads once and shares between the monitors it decides. */
+interface PassContext {
+  readonly now: number;
+  readonly blackouts: Blackout[];
+  readonly apps: Map<number, { id: number; name: string; environment: string }>;
+  notifiers: Set<number> | undefined;
+}
 
 /**
  * The deadline-driven loop around `decide`: it sleeps until the earliest stored
@@ -118,12 +129,15 @@ export class Evaluator {
         const blackouts = (await trx.selectFrom('blackouts').select(['from_at', 'to_at']).where('to_at', '>=', now - 7 * DAY_MS).execute()).map(
           (b): Blackout => ({ from: Number(b.from_at), to: Number(b.to_at) }),
         );
+        const context: PassContext = { now, blackouts, apps: new Map(), notifiers: undefined };
         const ids = [...byMonitor.keys()];
         for (let i = 0; i < ids.length; i += MONITORS_PER_TRANSACTION) {
           const chunk = ids.slice(i, i + MONITORS_PER_TRANSACTION);
           const monitors = await trx.selectFrom('monitors').selectAll().where('id', 'in', chunk).execute();
+          const occurrences = await this.loadOccurrences(trx, monitors, byMonitor, now);
           for (const monitor of monitors) {
-            enqueued += await this.evaluate(trx, monitor, byMonitor.get(monitor.id) ?? [], now, blackouts);
+            const events = byMonitor.get(monitor.id) ?? [];
+            enqueued += await this.evaluate(trx, monitor, events, occurrences.get(monitor.id) ?? [], context);
           }
         }
         this.stats.monitorsEvaluated += byMonitor.size;
@@ -138,26 +152,61 @@ export class Evaluator {
     return more;
   }
 
-  /** Decides one monitor and applies the decision; returns the number of notifications enqueued. */
-  private async evaluate(trx: Db, monitor: MonitorRow, events: EvaluatedEvent[], now: number, blackouts: Blackout[]): Promise<number> {
-    const minEvent = events.reduce((m, e) => Math.min(m, e.timestamp), now);
-    const maxDuration = monitor.max_duration * 1000;
-    // Open windows of the last day, everything whose window could hold these events, and the latest.
+  /**
+   * The occurrences `decide` needs for a chunk of monitors, in two queries: the open windows
+   * of the last day, everything whose window could hold the new events, and each monitor's
+   * latest occurrence.
+   */
+  private async loadOccurrences(trx: Db, monitors: MonitorRow[], events: Map<number, EvaluatedEvent[]>, now: number) {
+    const byMonitor = new Map<number, OccurrenceRow[]>();
+    if (monitors.length === 0) return byMonitor;
+    const ids = monitors.map((m) => m.id);
+    let since = now;
+    for (const m of monitors) {
+      const earliest = (events.get(m.id) ?? []).reduce((t, e) => Math.min(t, e.timestamp), now);
+      since = Math.min(since, earliest - 2 * m.max_duration * 1000 - 15 * 60_000);
+    }
     const rows = await trx
       .selectFrom('occurrences')
       .selectAll()
-      .where('monitor_id', '=', monitor.id)
+      .where('monitor_id', 'in', ids)
       .where((eb) =>
         eb.or([
-          eb('deadline', '>=', minEvent - 2 * maxDuration - 15 * 60_000),
+          eb('deadline', '>=', since),
           eb.and([eb('finished_at', 'is', null), eb('expected_at', '>=', now - DAY_MS), eb('status', 'in', ['running', 'missed', 'unknown'])]),
         ]),
       )
       .orderBy('expected_at')
-      .limit(2000)
       .execute();
-    const latest = await trx.selectFrom('occurrences').selectAll().where('monitor_id', '=', monitor.id).orderBy('expected_at', 'desc').limit(1).executeTakeFirst();
-    if (latest && !rows.some((r) => r.id === latest.id)) rows.push(latest);
+    const latest = await trx
+      .selectFrom('occurrences as o')
+      .innerJoin(
+        (eb) =>
+          eb
+            .selectFrom('occurrences')
+            .select(['monitor_id', (e) => e.fn.max('expected_at').as('latest')])
+            .where('monitor_id', 'in', ids)
+            .groupBy('monitor_id')
+            .as('l'),
+        (join) => join.onRef('l.monitor_id', '=', 'o.monitor_id').onRef('l.latest', '=', 'o.expected_at'),
+      )
+      .selectAll('o')
+      .execute();
+    const seen = new Set<number>();
+    for (const row of [...rows, ...latest]) {
+      if (seen.has(row.id)) continue;
+      seen.add(row.id);
+      let list = byMonitor.get(row.monitor_id);
+      if (!list) byMonitor.set(row.monitor_id, (list = []));
+      list.push(row);
+    }
+    return byMonitor;
+  }
+
+  /** Decides one monitor and applies the decision; returns the number of notifications enqueued. */
+  private async evaluate(trx: Db, monitor: MonitorRow, events: EvaluatedEvent[], rows: OccurrenceRow[], context: PassContext): Promise<number> {
+    const { now, blackouts } = context;
+    const maxDuration = monitor.max_duration * 1000;
     const occurrences: Occurrence[] = rows.map((r) => ({
       id: r.id,
       expectedAt: Number(r.expected_at),
@@ -193,10 +242,11 @@ export class Evaluator {
       tolerance: this.options.tolerance,
       blackouts,
     });
-    return this.apply(trx, monitor, decision, now);
+    return this.apply(trx, monitor, decision, context);
   }
 
-  private async apply(trx: Db, monitor: MonitorRow, decision: Decision, now: number): Promise<number> {
+  private async apply(trx: Db, monitor: MonitorRow, decision: Decision, context: PassContext): Promise<number> {
+    const { now } = context;
     const idByKey = new Map<number, number>();
     for (const o of decision.occurrences) {
       if (o.id !== null) idByKey.set(o.key, o.id);
@@ -246,7 +296,7 @@ export class Evaluator {
         openIncident = null;
         incident = { id: row.id, reason: row.reason as IncidentReason, opened_at: Number(row.opened_at), resolved_at: change.at };
       }
-      enqueued += await this.enqueue(trx, monitor, change.action === 'open' ? 'incident.opened' : 'incident.resolved', incident, {
+      enqueued += await this.enqueue(trx, monitor, context, change.action === 'open' ? 'incident.opened' : 'incident.resolved', incident, {
         status: decision.status,
         lastSuccessAt: state.lastSuccessAt,
         occurrence:
@@ -286,15 +336,21 @@ export class Evaluator {
   private async enqueue(
     trx: Db,
     monitor: MonitorRow,
+    context: PassContext,
     event: 'incident.opened' | 'incident.resolved',
     incident: { id: number; reason: IncidentReason; opened_at: number; resolved_at: number | null },
     facts: { status: string; lastSuccessAt: number | null; occurrence: Parameters<typeof buildNotification>[0]['occurrence']; now: number },
   ): Promise<number> {
-    const notifierIds = (JSON.parse(monitor.notifier_ids) as string[]).map(Number).filter(Number.isInteger);
-    if (notifierIds.length === 0) return 0;
-    const notifiers = await trx.selectFrom('notifiers').select('id').where('id', 'in', notifierIds).execute();
+    const wanted = (JSON.parse(monitor.notifier_ids) as string[]).map(Number).filter(Number.isInteger);
+    if (wanted.length === 0) return 0;
+    context.notifiers ??= new Set((await trx.selectFrom('notifiers').select('id').execute()).map((n) => n.id));
+    const notifiers = wanted.filter((id) => context.notifiers!.has(id)).map((id) => ({ id }));
     if (notifiers.length === 0) return 0;
-    const app = await trx.selectFrom('apps').select(['id', 'name', 'environment']).where('id', '=', monitor.app_id).executeTakeFirstOrThrow();
+    let app = context.apps.get(monitor.app_id);
+    if (!app) {
+      app = await trx.selectFrom('apps').select(['id', 'name', 'environment']).where('id', '=', monitor.app_id).executeTakeFirstOrThrow();
+      context.apps.set(monitor.app_id, app);
+    }
     for (const notifier of notifiers) {
       const uid = randomUUID();
       const payload = buildNotification({
@@ -319,7 +375,8 @@ export class Evaluator {
           status: 'pending',
           next_attempt_at: facts.now,
           claimed_until: null,
-          created_at: facts.now,
+          // When the row was written, not when the pass began: what the enqueue delay measures.
+          created_at: this.clock.now(),
           delivered_at: null,
           last_error: null,
         })

@@ -1,4 +1,6 @@
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { Database } from '../store/index.js';
 import { BackgroundLoop } from '../background.js';
 import type { Clock } from '../clock.js';
 import type { Store } from '../store/index.js';
@@ -16,7 +18,8 @@ export interface DeliveryOptions {
 
 // Longer than a channel's 10 s timeout; a claim left by a crashed process expires after it.
 const CLAIM_MS = 15_000;
-const BATCH = 16;
+// Sent concurrently; each channel call has its own 10 s timeout.
+const BATCH = 64;
 const MAX_SLEEP_MS = 30_000;
 
 /**
@@ -101,7 +104,7 @@ export class DeliveryWorker {
       .where('id', 'in', [...new Set(claimed.map((d) => d.notifier_id))])
       .execute();
     const byId = new Map(notifiers.map((n) => [n.id, n]));
-    await Promise.all(
+    const results = await Promise.all(
       claimed.map(async (delivery) => {
         const notifier = byId.get(delivery.notifier_id);
         const started = Date.now();
@@ -114,13 +117,18 @@ export class DeliveryWorker {
             outcome = { ok: false, status: null, detail: error instanceof Error ? error.message : String(error) };
           }
         }
-        await this.record(delivery, outcome, Date.now() - started);
+        return { delivery, outcome, durationMs: Date.now() - started };
       }),
     );
+    // One transaction (one fsync) records the whole batch.
+    await this.store.db.transaction().execute(async (trx) => {
+      for (const r of results) await this.record(trx, r.delivery, r.outcome, r.durationMs);
+    });
     return claimed.length;
   }
 
   private async record(
+    trx: Kysely<Database>,
     delivery: { id: number; attempts: number; created_at: number; uid: string; event: string },
     outcome: DeliveryOutcome,
     durationMs: number,
@@ -130,13 +138,12 @@ export class DeliveryWorker {
     const retryAt = now + Math.min(this.maxBackoffMs, this.backoffMs * 2 ** (attempts - 1));
     const givingUp = !outcome.ok && (outcome.permanent === true || retryAt > Number(delivery.created_at) + this.giveUpAfterMs);
     const status = outcome.ok ? 'delivered' : givingUp ? 'failed' : 'pending';
-    await this.store.db.transaction().execute(async (trx) => {
-      await trx
+    await trx
         .insertInto('delivery_attempts')
         .values({ delivery_id: delivery.id, attempted_at: now, ok: outcome.ok ? 1 : 0, status_code: outcome.status, detail: outcome.detail.slice(0, 2000), duration_ms: durationMs })
-        .execute();
-      await trx
-        .updateTable('deliveries')
+      .execute();
+    await trx
+      .updateTable('deliveries')
         .set({
           attempts,
           status,
@@ -145,9 +152,8 @@ export class DeliveryWorker {
           delivered_at: outcome.ok ? now : null,
           last_error: outcome.ok ? null : outcome.detail.slice(0, 2000),
         })
-        .where('id', '=', delivery.id)
-        .execute();
-    });
+      .where('id', '=', delivery.id)
+      .execute();
     this.stats.attempts += 1;
     if (status === 'delivered') this.stats.delivered += 1;
     if (status === 'failed') this.stats.failed += 1;
