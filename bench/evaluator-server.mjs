@@ -4,8 +4,11 @@
 //   - every evaluator pass is timed (wall clock, this process's CPU, monitors and events it
 //     evaluated) by wrapping Evaluator.prototype.pass from the outside — src/ is unchanged;
 //   - event-loop delay (perf_hooks), so stalls of the single SQLite connection show up;
-//   - on request, N back-to-back idle wake-ups (evaluator.runOnce()) to price one idle pass.
+//   - on request, N back-to-back idle wake-ups (evaluator.runOnce()) to price one idle pass;
+//   - on request, a V8 CPU profile of a window (node:inspector), written to a given path.
 // It talks to the parent over the IPC channel only, and exits when the parent goes away.
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { performance, monitorEventLoopDelay } from 'node:perf_hooks';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -84,6 +87,22 @@ async function idlePasses(n) {
   };
 }
 
+let session;
+function inspectorPost(method, params = {}) {
+  return new Promise((resolve, reject) => session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))));
+}
+async function profileStart() {
+  session = new Session();
+  session.connect();
+  await inspectorPost('Profiler.enable');
+  await inspectorPost('Profiler.start');
+}
+async function profileStop(path) {
+  const { profile } = await inspectorPost('Profiler.stop');
+  session.disconnect();
+  writeFileSync(path, JSON.stringify(profile));
+}
+
 process.on('message', (message) => {
   const reply = (body) => process.send({ id: message.id, ...body });
   void (async () => {
@@ -93,7 +112,13 @@ process.on('message', (message) => {
         loopDelay.reset();
         reply({ ok: true });
       } else if (message.type === 'pass-log') reply({ ok: true, passLog });
-      else if (message.type === 'idle-passes') reply({ ok: true, result: await idlePasses(message.n) });
+      else if (message.type === 'profile-start') {
+        await profileStart();
+        reply({ ok: true });
+      } else if (message.type === 'profile-stop') {
+        await profileStop(message.path);
+        reply({ ok: true });
+      } else if (message.type === 'idle-passes') reply({ ok: true, result: await idlePasses(message.n) });
       else reply({ ok: false, error: `unknown message ${message.type}` });
     } catch (error) {
       reply({ ok: false, error: error instanceof Error ? error.stack : String(error) });

@@ -14,8 +14,10 @@
 //        - any other ("quiet") monitors have deadlines hours ahead: they only make the tables big.
 //   2. Starts Vigil in its own process (bench/evaluator-server.mjs = `vigil serve` plus pass
 //      timing; see that file) so its CPU and memory are measured apart from this load generator.
-//   3. Runs the load, waits for the evaluator to catch up and the outbox to drain, then
-//      measures an idle period and N forced idle wake-ups.
+//   3. Measures Vigil idle (started, nothing due, no traffic) for BENCH_IDLE seconds before
+//      the first deadline, then runs the load, waits for the evaluator to catch up and the
+//      outbox to drain, prices one idle pass with N forced wake-ups, and measures idle again
+//      if the outbox drained.
 //   4. Stops Vigil and reads the database: for each incident, the delay from
 //      deadline + tolerance to the delivery row (created_at = the pass's clock, and the
 //      commit of that pass), delivery delay, missed / duplicate / false incidents.
@@ -31,17 +33,20 @@
 //   BENCH_TOLERANCE=15       VIGIL_INGEST_TOLERANCE in seconds (15 is Vigil's default)
 //   BENCH_SPREAD=s           s: deadlines on whole seconds, as real beats produce (bursts);
 //                            ms: deadlines at any millisecond (smooth)
-//   BENCH_LEAD               seconds from seeding to the first due deadline (default 10 + 2 per 100k)
+//   BENCH_LEAD               seconds from seeding to the first due deadline
+//                            (default: 8 + 3 per 100k monitors + BENCH_IDLE)
 //   BENCH_CATCHUP=90         max seconds to wait for the evaluator after the load
-//   BENCH_DRAIN=120          max seconds to wait for the outbox to drain
-//   BENCH_IDLE=15            seconds of idle measurement
+//   BENCH_DRAIN=60           max seconds to wait for the outbox to drain
+//   BENCH_IDLE=15            seconds of idle measurement (before the load, and after it if drained)
 //   BENCH_IDLE_PASSES=200    forced idle wake-ups to price one idle pass
 //   BENCH_LOG_LEVEL=warn     Vigil's VIGIL_LOG_LEVEL (info logs a line per delivery)
 //   BENCH_TIMEOUT            watchdog in seconds (default: everything above + margin)
+//   BENCH_CPU_PROF=1         CPU-profile Vigil from the start of the load until it caught up;
+//                            prints where the time went (the .cpuprofile is kept in $TMPDIR)
 //   BENCH_KEEP=1             keep the temporary directory; BENCH_TMPDIR=/path to place it
 import { createHash, randomBytes } from 'node:crypto';
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:http';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -78,18 +83,19 @@ const settings = {
   duration: numberEnv('BENCH_DURATION', 60, { min: 1 }),
   tolerance: numberEnv('BENCH_TOLERANCE', 15, { integer: true }),
   spread: process.env.BENCH_SPREAD === 'ms' ? 'ms' : 's',
-  lead: numberEnv('BENCH_LEAD', 10 + Math.ceil((2 * monitors) / 100_000)),
   catchUp: numberEnv('BENCH_CATCHUP', 90),
-  drain: numberEnv('BENCH_DRAIN', 120),
+  drain: numberEnv('BENCH_DRAIN', 60),
   idle: numberEnv('BENCH_IDLE', 15, { min: 1 }),
   idlePasses: numberEnv('BENCH_IDLE_PASSES', 200, { integer: true }),
   logLevel: process.env.BENCH_LOG_LEVEL || 'warn',
+  cpuProf: process.env.BENCH_CPU_PROF === '1',
   keep: process.env.BENCH_KEEP === '1',
 };
 settings.quiet = monitors - settings.healthy - settings.silent;
+settings.lead = numberEnv('BENCH_LEAD', 8 + Math.ceil((3 * monitors) / 100_000) + settings.idle);
 settings.timeout = numberEnv(
   'BENCH_TIMEOUT',
-  Math.ceil(120 + monitors / 10_000 + settings.lead + settings.duration + settings.catchUp + settings.drain + settings.idle + settings.idlePasses / 10),
+  Math.ceil(120 + monitors / 10_000 + settings.lead + settings.duration + settings.catchUp + settings.drain + 2 * settings.idle + settings.idlePasses / 10),
 );
 if (settings.healthy === 0 && rate > 0) throw new Error('BENCH_HEALTHY is 0 but BENCH_RATE > 0: nothing to send check-ins to');
 
@@ -461,6 +467,42 @@ function startLoad(port, healthyIds) {
   };
 }
 
+/** Problems met on the way (Vigil unresponsive…), printed with the report. */
+const problems = [];
+/** Asks the server; on failure (timeout: Vigil stuck) records the problem and returns null. */
+async function safeAsk(type, extra = {}, timeoutMs = 30_000) {
+  try {
+    return await server.ask(type, extra, timeoutMs);
+  } catch (error) {
+    problems.push(`${type}: ${error instanceof Error ? error.message : String(error)}`);
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------- idle measurement
+
+/** Vigil's CPU (from /proc) and evaluator wake-ups over `seconds`, after `settleMs`. */
+async function measureIdle(seconds, p, settleMs) {
+  if (!(seconds >= 1)) return null;
+  await sleep(settleMs);
+  await safeAsk('reset-loop-delay');
+  const stats0 = (await safeAsk('stats'))?.stats;
+  const cpu0 = cpuSeconds(server.pid);
+  const t0 = Date.now();
+  await sleep(seconds * 1000);
+  const cpu1 = cpuSeconds(server.pid);
+  const t1 = Date.now();
+  const stats1 = (await safeAsk('stats'))?.stats;
+  if (!stats0 || !stats1) return null;
+  return {
+    seconds: (t1 - t0) / 1000,
+    cpuMsPerS: ((cpu1 - cpu0) * 1000) / ((t1 - t0) / 1000),
+    wakeUps: stats1.evaluator.passes - stats0.evaluator.passes,
+    loopDelayMs: stats1.loopDelayMs,
+    rssMiB: memory(server.pid).rssMiB,
+  };
+}
+
 // ---------------------------------------------------------------- main
 
 async function main() {
@@ -476,6 +518,15 @@ async function main() {
       `${f(settings.quiet)} quiet), ${f(settings.rate)} check-ins/s for ${settings.duration} s, tolerance ${settings.tolerance} s, ` +
       `deadlines on ${settings.spread === 's' ? 'whole seconds' : 'any millisecond'}`,
   );
+  let revision = '?';
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').filter(Boolean).length;
+    revision = `${head}${dirty ? ` + ${dirty} uncommitted src/ changes` : ''}`;
+  } catch {
+    // not a git checkout
+  }
+  console.log(`code: ${revision}; dist/ built ${new Date(statSync(cli).mtimeMs).toISOString()}`);
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${f(totalmem() / 2 ** 30, 1)} GiB, node ${process.version}, load average ${load0.map((l) => l.toFixed(2)).join(' ')}`);
 
   const env = {
@@ -505,11 +556,15 @@ async function main() {
   const qPending = ro.prepare("SELECT count(*) AS n FROM deliveries WHERE status = 'pending'").pluck();
   const qIncidents = ro.prepare('SELECT coalesce(max(id), 0) FROM incidents').pluck();
 
+  // ---- idle before the load: Vigil up, N monitors, nothing due until tStart, no traffic
+  const idleBefore = await measureIdle(Math.min(settings.idle, (p.tStart - Date.now() - 3000) / 1000 - 1), p, 2000);
+
   await server.ask('reset-loop-delay');
   const healthyIds = [];
   for (let id = 1; id <= settings.monitors; id++) if (p.role[id] === HEALTHY) healthyIds.push(id);
 
   // ---- load phase: from ready until the last silent deadline is due (+1 s)
+  if (settings.cpuProf) await server.ask('profile-start');
   const cpuLoad0 = cpuSeconds(server.pid);
   const self0 = selfCpu();
   const load = settings.rate > 0 && healthyIds.length > 0 ? startLoad(server.port, healthyIds) : null;
@@ -527,6 +582,7 @@ async function main() {
       cpuPct: ((cpu - lastSample.cpu) / ((t - lastSample.t) / 1000)) * 100,
       checkIns: (sent - lastSample.sent) / ((t - lastSample.t) / 1000),
       rssMiB: memory(server.pid).rssMiB,
+      loadavg: loadavg()[0],
     });
     lastSample = { t, cpu, sent };
   };
@@ -551,7 +607,9 @@ async function main() {
   const cpuLoad1 = cpuSeconds(server.pid);
   const self1 = selfCpu();
   const busyWindow = { from: readyAt, to: Date.now() };
-  const statsAfterLoad = (await server.ask('stats')).stats;
+  const statsAfterLoad = (await safeAsk('stats'))?.stats ?? { loopDelayMs: { p99: NaN, max: NaN } };
+  const profilePath = join(tempDir, 'evaluator-load.cpuprofile');
+  const profiled = settings.cpuProf && (await safeAsk('profile-stop', { path: profilePath }, 120_000)) !== null;
 
   // ---- drain: until the outbox is empty (delivery is not the evaluator, but idle must be idle)
   const drainStart = Date.now();
@@ -566,31 +624,23 @@ async function main() {
     await sleep(250);
   }
   const cpuDrain = cpuSeconds(server.pid) - cpuLoad1;
+  const backlogAfterDrain = qBacklog.get(Date.now());
 
-  // ---- idle: nothing due for minutes (healthy monitors' next deadline is ~5 min after their last beat)
-  await sleep(2000);
-  const nextDue = ro.prepare('SELECT min(next_check_at) FROM monitors WHERE next_check_at IS NOT NULL').pluck().get();
-  await server.ask('reset-loop-delay');
-  const idleStats0 = (await server.ask('stats')).stats;
-  const idleCpu0 = cpuSeconds(server.pid);
-  const idleT0 = Date.now();
-  await sleep(settings.idle * 1000);
-  const idleCpu1 = cpuSeconds(server.pid);
-  const idleT1 = Date.now();
-  const idleStats1 = (await server.ask('stats')).stats;
-  const idleSeconds = (idleT1 - idleT0) / 1000;
+  // ---- idle after the run: only meaningful once the outbox is empty
+  const idleAfter = drainedAt ? await measureIdle(settings.idle, p, 2000) : null;
 
   // ---- forced idle wake-ups: what one idle pass costs
   let forced = null;
   if (settings.idlePasses > 0) {
     const c0 = cpuSeconds(server.pid);
-    const result = (await server.ask('idle-passes', { n: settings.idlePasses }, 120_000)).result;
-    forced = { ...result, procCpuS: cpuSeconds(server.pid) - c0 };
+    const result = (await safeAsk('idle-passes', { n: settings.idlePasses }, 60_000))?.result;
+    if (result) forced = { ...result, procCpuS: cpuSeconds(server.pid) - c0 };
+    else problems.push('the evaluator did not finish idle wake-ups: its loop looks stuck');
   }
 
   const memEnd = memory(server.pid);
-  const finalStats = (await server.ask('stats')).stats;
-  const passLog = (await server.ask('pass-log', {}, 120_000)).passLog;
+  const finalStats = (await safeAsk('stats'))?.stats ?? { memory: { heapUsed: NaN, heapTotal: NaN }, evaluator: {} };
+  const passLog = (await safeAsk('pass-log', {}, 120_000))?.passLog ?? { start: [], end: [], cpuUs: [], monitors: [], events: [] };
   ro.close();
   const stopped = await stopServer();
 
@@ -714,7 +764,24 @@ async function main() {
     if (wall > 500) busy.over500 += 1;
     if (!busy.biggest || wall > busy.biggest.wall) busy.biggest = { wall, monitors: passLog.monitors[i], events: passLog.events[i], cpu: passLog.cpuUs[i] / 1000 };
   }
+  // Back-to-back passes (next starts within 1 ms of the previous end): the evaluator looping
+  // on `more` / `again` without returning to the event loop.
+  let chain = { from: 0, to: 0, n: 0 };
+  for (let i = 0, from = 0; i < starts.length; i++) {
+    if (i === 0 || starts[i] - passLog.end[i - 1] > 1) from = i;
+    const length = passLog.end[i] - starts[from];
+    if (length > chain.to - chain.from) chain = { from: starts[from], to: passLog.end[i], n: i - from + 1 };
+  }
   const busySeconds = (busyWindow.to - busyWindow.from) / 1000;
+  if (!caughtUpAt) {
+    const last = starts.length ? passLog.end[starts.length - 1] : null;
+    problems.push(
+      last === null
+        ? `the evaluator completed no pass at all (${f(backlogAfterDrain)} monitors due): it looks stuck`
+        : `the evaluator did not catch up; its last pass ended ${f((busyWindow.to - last) / 1000, 1)} s before the catch-up wait ended (${f(backlogAfterDrain)} monitors still due)`,
+    );
+  }
+  if (load && load.stats.ok === 0 && load.stats.sent > 0) problems.push(`Vigil acknowledged none of the ${f(load.stats.sent)} check-ins sent`);
   const passWall = summary(busy.wall);
   const passCpu = summary(busy.cpu);
 
@@ -738,6 +805,8 @@ async function main() {
   row('seed / Vigil start-up', `${f(seedMs / 1000, 1)} s / ${f(server.startupMs / 1000, 1)} s`);
   section('check-in load (this process → Vigil)');
   row('sent / 200 / other / errors / skipped', `${f(load?.stats.sent ?? 0)} / ${f(load?.stats.ok ?? 0)} / ${f(load?.stats.failed ?? 0)} / ${f(load?.stats.errors ?? 0)} / ${f(load?.stats.skipped ?? 0)}`);
+  if (load?.stats.firstError) row('first request error', load.stats.firstError);
+  if (load?.stats.skipped) row('', '(skipped: not sent because 2,000 requests were already waiting for Vigil)');
   row('achieved rate', `${f((load?.stats.ok ?? 0) / (loadSecs || 1))} check-ins/s over ${f(loadSecs, 1)} s`);
   row('HTTP latency p50 / p99 / max', `${ms(lat.p50)} / ${ms(lat.p99)} / ${ms(lat.max)}`);
   section('evaluator: deadline + tolerance → notification enqueued');
@@ -751,6 +820,7 @@ async function main() {
   row('process CPU during a pass p50/p99/max', `${ms(passCpu.p50)} / ${ms(passCpu.p99)} / ${ms(passCpu.max)}`);
   if (busy.biggest) row('longest pass', `${ms(busy.biggest.wall)} (${f(busy.biggest.monitors)} monitors, ${f(busy.biggest.events)} events, ${ms(busy.biggest.cpu)} CPU)`);
   row('monitors / events evaluated', `${f(busy.monitors)} / ${f(busy.events)} (${f(busy.sumWall > 0 ? (busy.sumWall * 1000) / Math.max(1, busy.monitors) : NaN)} µs wall per monitor)`);
+  if (chain.n > 0) row('longest run of back-to-back passes', `${ms(chain.to - chain.from)} (${f(chain.n)} passes, at t = ${f((chain.from - p.tStart) / 1000, 1)} s)`);
   row('event-loop delay under load p99 / max', `${ms(statsAfterLoad.loopDelayMs.p99)} / ${ms(statsAfterLoad.loopDelayMs.max)}`);
   row('Vigil CPU under load', `${f((vigilLoadCpu / busySeconds) * 100)}% of one core (${f(vigilLoadCpu, 1)} s CPU in ${f(busySeconds, 1)} s); bench process ${f(((self1 - self0) / busySeconds) * 100)}%`);
   section('outbox delivery (webhook receiver in this process)');
@@ -759,16 +829,19 @@ async function main() {
   row('created → delivered p50 / p99 / max', `${ms(del.p50)} / ${ms(del.p99)} / ${ms(del.max)}`);
   row('due → delivered p50 / p99 / max', `${ms(e2e.p50)} / ${ms(e2e.p99)} / ${ms(e2e.max)}`);
   row('receiver requests (dup delivery ids)', `${f(receiver.state.requests)} (${f(receiver.state.duplicates)})`);
-  section('idle (no deadline due for ' + (nextDue ? `${f((nextDue - idleT0) / 1000)} s` : 'ever') + ')');
-  row('Vigil CPU while idle', `${f(((idleCpu1 - idleCpu0) * 1000) / idleSeconds, 2)} ms/s over ${f(idleSeconds, 1)} s (/proc, 10 ms ticks)`);
-  row('evaluator wake-ups while idle', `${f(idleStats1.evaluator.passes - idleStats0.evaluator.passes)} (sleeps until the next deadline, at most 60 s)`);
+  section('idle');
+  const idleRow = (label, m) =>
+    row(label, m ? `${f(m.cpuMsPerS, 2)} ms CPU/s over ${f(m.seconds, 1)} s, ${f(m.wakeUps)} evaluator wake-ups, event-loop delay max ${ms(m.loopDelayMs.max)}` : 'not measured');
+  idleRow('Vigil idle before the load', idleBefore);
+  idleRow('Vigil idle after the run', idleAfter);
+  if (!idleAfter) row('', `(skipped: the outbox still had ${f(pendingLeft)} deliveries pending)`);
   if (forced) {
     row(
       `one idle pass (${f(forced.n)} forced wake-ups)`,
       `${ms(forced.cpuUs / 1000 / forced.n)} CPU, ${ms(forced.wallMs / forced.n)} wall (/proc: ${ms((forced.procCpuS * 1000) / forced.n)})`,
     );
   }
-  row('event-loop delay idle p99 / max', `${ms(idleStats1.loopDelayMs.p99)} / ${ms(idleStats1.loopDelayMs.max)}`);
+  row('natural idle wake-up interval', 'sleeps until the earliest next_check_at, at most 60 s');
   section('memory (Vigil process)');
   row('RSS at end / peak (VmHWM)', `${f(memEnd.rssMiB)} MiB / ${f(memEnd.peakMiB)} MiB`);
   row('JS heap used / total', `${f(finalStats.memory.heapUsed / 2 ** 20)} MiB / ${f(finalStats.memory.heapTotal / 2 ** 20)} MiB`);
@@ -787,19 +860,44 @@ async function main() {
   const width = Math.max(...rows.map(([k]) => k.length)) + 2;
   console.log(rows.map(([k, v]) => (v === '' ? k : `  ${k.padEnd(width)}${v}`)).join('\n'));
 
-  console.log('\n  timeline (t = seconds after the first deadline was due; every 5th second)');
-  console.log('  ' + ['t', 'check-ins/s', 'Vigil CPU', 'due backlog', 'incidents', 'outbox pending', 'RSS MiB'].map((h) => h.padStart(15)).join(''));
+  const every = Math.max(5, Math.ceil(samples.length / 20));
+  console.log(`\n  timeline (t = seconds after the first deadline was due; every ${every}th second)`);
+  console.log('  ' + ['t', 'check-ins/s', 'Vigil CPU', 'due backlog', 'incidents', 'outbox pending', 'RSS MiB', 'load avg 1m'].map((h) => h.padStart(15)).join(''));
   samples.forEach((s, i) => {
-    if (i % 5 !== 4 && i !== samples.length - 1) return;
-    console.log('  ' + [f(s.at / 1000), f(s.checkIns), `${f(s.cpuPct)}%`, f(s.backlog), f(s.incidents), f(s.pending), f(s.rssMiB)].map((v) => String(v).padStart(15)).join(''));
+    if (i % every !== every - 1 && i !== samples.length - 1) return;
+    console.log('  ' + [f(s.at / 1000), f(s.checkIns), `${f(s.cpuPct)}%`, f(s.backlog), f(s.incidents), f(s.pending), f(s.rssMiB), f(s.loadavg, 2)].map((v) => String(v).padStart(15)).join(''));
   });
+
+  if (profiled) {
+    const { summarizeCpuProfile } = await import('./evaluator-cpuprof.mjs');
+    const prof = summarizeCpuProfile(JSON.parse(readFileSync(profilePath, 'utf8')), root);
+    // Outside the temporary directory (removed at the end) and outside the repository.
+    const kept = join(process.env.BENCH_TMPDIR || tmpdir(), `vigil-evaluator-${settings.monitors}-${Date.now()}.cpuprofile`);
+    try {
+      copyFileSync(profilePath, kept);
+    } catch {
+      // keeping the file is a convenience
+    }
+    console.log(`\n  CPU profile of the load window: ${f(prof.busySeconds, 1)} s busy (kept: ${kept}; open in Chrome DevTools)`);
+    const list = (title, items) => {
+      console.log(`  ${title}`);
+      for (const i of items) console.log(`    ${f(i.pct, 1).padStart(5)}%  ${f(i.ms).padStart(7)} ms  ${i.name}`);
+    };
+    list('self time by area:', prof.areas.slice(0, 10));
+    list('self time by function:', prof.self.slice(0, 12));
+    list('inclusive time, Vigil functions (dist/):', prof.inclusive.slice(0, 15));
+  }
 
   const warnings = readFileSync(logPath, 'utf8').split('\n').filter((l) => /"level":(40|50|60)/.test(l));
   if (warnings.length) {
     console.log(`\n  Vigil logged ${warnings.length} warnings/errors, e.g.:`);
     for (const w of warnings.slice(0, 3)) console.log(`    ${w.slice(0, 300)}`);
   }
-  if (stopped.forced || (stopped.code !== 0 && stopped.code !== null)) console.log(`\n  Vigil did not stop cleanly (code ${stopped.code}, forced ${stopped.forced})`);
+  if (stopped.forced || (stopped.code !== 0 && stopped.code !== null)) problems.push(`Vigil did not stop cleanly (code ${stopped.code}, forced ${stopped.forced})`);
+  if (problems.length) {
+    console.log('\n  PROBLEMS');
+    for (const problem of problems) console.log(`    ${problem}`);
+  }
 
   const correctnessProblems = missing + duplicates + falseAlarms + healthyBad + incidentsWithoutDelivery + incidentsWithExtraDelivery + wrongReason + wrongDeadline + otherEvents + negative;
   const pass = com.p99 < TARGET_P99_MS && caughtUpAt !== null && missing === 0;
