@@ -15,7 +15,8 @@
 //   BENCH_BATCH_SIZE=100         check-ins per NDJSON request
 //   BENCH_MONITORS=100           heartbeat monitors and cron monitors (each)
 //   BENCH_ONLY=single|batch      run one family only
-//   BENCH_CPU_PROF=1             run Vigil with --cpu-prof; prints the hottest functions
+//   BENCH_CPU_PROF=1             run Vigil with --cpu-prof; prints the hottest functions (main thread,
+//                                then the SQLite ingest writer thread)
 //   BENCH_TIMEOUT=300            watchdog, seconds
 //   BENCH_KEEP=1                 keep the temporary directory (database, server logs)
 //   BENCH_TMPDIR=/path           where the temporary directory goes (default os.tmpdir())
@@ -416,14 +417,21 @@ async function main() {
   }
 
   let profile = null;
+  const threadProfiles = [];
   if (settings.cpuProf && existsSync(profDir)) {
-    const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
-    if (file) {
-      mkdirSync(resultsDir, { recursive: true });
-      const kept = join(resultsDir, 'vigil.cpuprofile');
+    // One file per thread (CPU.<date>.<pid>.<thread>.<seq>.cpuprofile): the main thread
+    // first, then worker threads (the SQLite ingest writer).
+    const files = readdirSync(profDir)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .sort();
+    mkdirSync(resultsDir, { recursive: true });
+    files.forEach((file, i) => {
+      const kept = join(resultsDir, i === 0 ? 'vigil.cpuprofile' : `vigil-thread-${i}.cpuprofile`);
       writeFileSync(kept, readFileSync(join(profDir, file)));
-      profile = { path: kept, ...summarizeProfile(JSON.parse(readFileSync(kept, 'utf8')), root) };
-    }
+      const summary = { path: kept, ...summarizeProfile(JSON.parse(readFileSync(kept, 'utf8')), root) };
+      if (i === 0) profile = summary;
+      else threadProfiles.push(summary);
+    });
   }
 
   // ---------------------------------------------------------------------------------------
@@ -526,6 +534,17 @@ async function main() {
         [true, false],
       ),
     );
+    for (const t of threadProfiles) {
+      out.push('');
+      out.push(`Worker thread (${t.path}): ${t.busySeconds.toFixed(1)} s busy of ${t.totalSeconds.toFixed(1)} s sampled; top self time:`);
+      out.push(
+        table(
+          ['self %', 'self ms', 'function', 'where'],
+          t.top.slice(0, 8).map((f) => [f.pct.toFixed(1), fmt.int(f.ms), f.name, f.where]),
+          [true, true, false, false],
+        ),
+      );
+    }
   }
   out.push('');
   out.push(`total time ${elapsed()} s`);
@@ -560,6 +579,7 @@ async function main() {
       writerCommits,
     },
     profile: profile ? { path: profile.path, top: profile.top, areas: profile.areas } : null,
+    threadProfiles: threadProfiles.map((t) => ({ path: t.path, busySeconds: t.busySeconds, top: t.top })),
     totalSeconds: Number(elapsed()),
   };
   writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);

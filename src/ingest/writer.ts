@@ -48,28 +48,39 @@ export class IngestWriter {
     // setImmediate: let every request already parsed in this turn of the event loop join.
     setImmediate(() => {
       this.scheduled = false;
-      this.flushing = this.flush().finally(() => {
-        this.flushing = null;
-        if (this.waiters.length > 0) this.schedule();
-      });
+      this.flush();
     });
   }
 
-  private async flush(): Promise<void> {
+  /** Moves everything queued into one group commit; at most one is in flight. */
+  private flush(): void {
     const events = this.events;
     const errors = this.errors;
     const waiters = this.waiters;
     this.events = [];
     this.errors = [];
     this.waiters = [];
+    this.flushing = this.commit(events, errors, waiters);
+  }
+
+  private async commit(events: NewCheckInEvent[], errors: NewIngestError[], waiters: Waiter[]): Promise<void> {
+    let failure: { error: unknown } | undefined;
     try {
       await this.store.writeIngest({ events, errors });
       this.stats.commits += 1;
       this.stats.events += events.length;
       this.stats.errors += errors.length;
-      for (const w of waiters) w.resolve();
     } catch (error) {
-      for (const w of waiters) w.reject(error);
+      failure = { error };
+    }
+    // The previous commit finished: the next one starts now, before these callers are
+    // answered, so the store (a writer thread, for SQLite files) commits it while this
+    // thread sends the answers. Whatever queued during the commit is in it.
+    this.flushing = null;
+    if (this.waiters.length > 0) this.flush();
+    for (const w of waiters) {
+      if (failure) w.reject(failure.error);
+      else w.resolve();
     }
   }
 

@@ -25,16 +25,42 @@ function errorCode(error: unknown): string | undefined {
   return typeof error.code === 'string' ? error.code : undefined;
 }
 
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * better-sqlite3's SqliteError does not survive the trip to the main thread's 'error'
+ * event (its message is lost): an uncaught error leaves this thread as a plain Error.
+ */
+function plainError(error: unknown): Error {
+  const code = errorCode(error);
+  return new Error(code ? `${code}: ${errorMessage(error)}` : errorMessage(error));
+}
+
 function run(): void {
   const port = parentPort;
   if (!port) throw new Error('sqlite-ingest-worker must run in a worker thread');
   const { path, options } = workerData as IngestWorkerData;
-  // Throws (and so ends the thread with an 'error' event) when the schema is missing.
-  const committer = new IngestCommitter(path, options);
+  let committer: IngestCommitter;
+  try {
+    committer = new IngestCommitter(path, options);
+  } catch (error) {
+    // Ends the thread with an 'error' event, e.g. when the schema is missing.
+    throw plainError(error);
+  }
   const post = (message: FromIngestWorker): void => port.postMessage(message);
+  const checkpoint = (): void => {
+    try {
+      committer.maybeCheckpoint();
+    } catch (error) {
+      // An I/O error checkpointing: the thread ends, every write rejects, /readyz fails.
+      throw plainError(error);
+    }
+  };
 
   // Checkpoints also happen when no batch comes (the main connection writes too).
-  const idle = setInterval(() => committer.maybeCheckpoint(), options.checkpointIntervalMs ?? 1000);
+  const idle = setInterval(checkpoint, options.checkpointIntervalMs ?? 1000);
 
   port.on('message', (message: ToIngestWorker) => {
     if (message.type === 'close') {
@@ -48,12 +74,12 @@ function run(): void {
     try {
       committer.commit(message.batch);
     } catch (error) {
-      post({ type: 'fail', id: message.id, message: error instanceof Error ? error.message : String(error), code: errorCode(error) });
+      post({ type: 'fail', id: message.id, message: errorMessage(error), code: errorCode(error) });
       return;
     }
     post({ type: 'ack', id: message.id });
     // After the ack: a checkpoint delays the next batch, never this one's answer.
-    committer.maybeCheckpoint();
+    checkpoint();
   });
   post({ type: 'ready' });
 }

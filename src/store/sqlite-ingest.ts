@@ -82,8 +82,10 @@ export function encodeBatch(batch: IngestBatch): { encoded: EncodedBatch; transf
 export interface IngestCommitterOptions {
   /** How long a commit waits for another connection's write lock (ms). */
   readonly busyTimeoutMs?: number;
-  /** A PASSIVE checkpoint runs after a commit at most this often (ms). */
+  /** A PASSIVE checkpoint runs (between commits) once the last one is this old (ms)… */
   readonly checkpointIntervalMs?: number;
+  /** …or once the WAL holds more than this (bytes). */
+  readonly checkpointBytes?: number;
   /** Above this WAL file size, a TRUNCATE checkpoint shrinks it (bytes). */
   readonly walLimitBytes?: number;
 }
@@ -99,7 +101,12 @@ export interface CommitterStats {
   checkpointMsMax: number;
 }
 
-const DEFAULTS = { busyTimeoutMs: 5000, checkpointIntervalMs: 1000, walLimitBytes: 64 * 2 ** 20 } as const;
+export const INGEST_DEFAULTS: Required<IngestCommitterOptions> = Object.freeze({
+  busyTimeoutMs: 5000,
+  checkpointIntervalMs: 1000,
+  checkpointBytes: 32 * 2 ** 20,
+  walLimitBytes: 64 * 2 ** 20,
+});
 
 const EVENT_COLUMNS = 'monitor_id, check_in_type, kind, digest, timestamp, received_at, hostname, exit_code, output, client_timestamp';
 
@@ -112,9 +119,8 @@ const EVENT_COLUMNS = 'monitor_id, check_in_type, kind, digest, timestamp, recei
  *   nothing can delete a monitor in between, so this is the `WHERE EXISTS` guard without
  *   running it (and the foreign-key check) per row. ON DELETE CASCADE still runs on the
  *   main connection, which keeps foreign_keys=ON and is where deletes happen.
- * - wal_autocheckpoint=0: no commit ever runs a checkpoint. `maybeCheckpoint` (called
- *   after the commit is acknowledged) runs a PASSIVE one at most every
- *   `checkpointIntervalMs`, and a TRUNCATE one when the WAL file outgrew `walLimitBytes`.
+ * - wal_autocheckpoint=0: no commit ever runs a checkpoint; `maybeCheckpoint`, called
+ *   after a commit was acknowledged, does (see there).
  */
 export class IngestCommitter {
   readonly stats: CommitterStats = { commits: 0, events: 0, dropped: 0, checkpoints: 0, truncations: 0, checkpointMsTotal: 0, checkpointMsMax: 0 };
@@ -127,10 +133,9 @@ export class IngestCommitter {
   private readonly appExists: BetterSqlite3.Statement<[number], number>;
   private readonly transaction: (batch: EncodedBatch) => void;
   private lastCheckpoint = performance.now();
-  private writesSinceCheckpoint = 0;
 
   constructor(path: string, options: IngestCommitterOptions = {}) {
-    this.options = { ...DEFAULTS, ...options };
+    this.options = { ...INGEST_DEFAULTS, ...options };
     this.db = new BetterSqlite3(path, { fileMustExist: true });
     this.walPath = `${this.db.name}-wal`;
     try {
@@ -141,6 +146,9 @@ export class IngestCommitter {
       this.db.pragma('synchronous = FULL');
       this.db.pragma('foreign_keys = OFF');
       this.db.pragma('wal_autocheckpoint = 0');
+      // When the WAL starts over after a checkpoint, its file is cut back to this size,
+      // so the file's size above it is the WAL's live size (see maybeCheckpoint).
+      this.db.pragma(`journal_size_limit = ${Math.floor(this.options.checkpointBytes)}`);
       this.insertEvent = this.db.prepare(`INSERT INTO check_in_events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
       this.insertError = this.db.prepare(
         'INSERT INTO ingest_errors (app_id, identifier, code, message, line, received_at) VALUES (?, ?, ?, ?, ?, ?)',
@@ -159,7 +167,6 @@ export class IngestCommitter {
   commit(batch: EncodedBatch): void {
     this.transaction(batch);
     this.stats.commits += 1;
-    this.writesSinceCheckpoint += 1;
   }
 
   private insert(batch: EncodedBatch): void {
@@ -208,20 +215,22 @@ export class IngestCommitter {
   }
 
   /**
-   * Between commits: a PASSIVE checkpoint when the last one is `checkpointIntervalMs` old
-   * (it never waits for a lock, and since this thread is the only heavy writer, it usually
-   * copies the whole WAL, so the next commit starts the WAL file over instead of growing
-   * it). When the file still outgrew `walLimitBytes`, a TRUNCATE checkpoint shrinks it.
+   * Between commits, a PASSIVE checkpoint when the last one is `checkpointIntervalMs` old or
+   * the WAL outgrew `checkpointBytes` (one stat of the WAL file: thanks to
+   * journal_size_limit, the file is larger than that only when the live WAL is). PASSIVE
+   * never waits for a lock, and as this thread is the only heavy writer it usually copies
+   * the whole WAL, so the next commit starts the WAL over instead of growing it. When
+   * readers kept it from doing so and the file outgrew `walLimitBytes`, a TRUNCATE
+   * checkpoint (which waits up to busy_timeout for them) shrinks it: the WAL is bounded.
    */
   maybeCheckpoint(force = false): void {
     const now = performance.now();
-    if (!force && now - this.lastCheckpoint < this.options.checkpointIntervalMs) return;
+    const size = this.walSize();
+    if (!force && size <= this.options.checkpointBytes && now - this.lastCheckpoint < this.options.checkpointIntervalMs) return;
     this.lastCheckpoint = now;
-    if (!force && this.writesSinceCheckpoint === 0 && this.walSize() === 0) return;
-    this.writesSinceCheckpoint = 0;
+    if (!force && size === 0) return;
     this.db.pragma('wal_checkpoint(PASSIVE)');
     if (this.walSize() > this.options.walLimitBytes) {
-      // Waits (busy_timeout) for readers to leave the WAL; nothing is left to copy.
       this.db.pragma('wal_checkpoint(TRUNCATE)');
       this.stats.truncations += 1;
     }

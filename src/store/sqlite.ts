@@ -9,15 +9,16 @@ import {
   Kysely,
   Migrator,
   SqliteDialect,
+  SelectQueryNode,
   SqliteDriver,
   sql,
   type DatabaseConnection,
   type Driver,
-  type SqliteDialectConfig,
+  type QueryResult,
 } from 'kysely';
 import { knownMigrationCount, migrationProvider } from './migrations.js';
 import type { Database, NewCheckInEvent, NewIngestError } from './schema.js';
-import { encodeBatch, type IngestCommitterOptions } from './sqlite-ingest.js';
+import { INGEST_DEFAULTS, encodeBatch, type IngestCommitterOptions } from './sqlite-ingest.js';
 import type { FromIngestWorker, IngestWorkerData, ToIngestWorker } from './sqlite-ingest-worker.js';
 import type { IngestBatch, Store, StoreCapabilities } from './store.js';
 
@@ -54,7 +55,10 @@ export class SqliteStore implements Store {
   private writeBatch: ((batch: IngestBatch) => void) | undefined;
   /** File databases: the ingest thread, started by the first `writeIngest` (after `migrate`). */
   private ingest: Promise<IngestThread> | undefined;
+  private ingestThread: IngestThread | undefined;
   private closed = false;
+  /** Writes not yet settled. */
+  private readonly writes = new Set<Promise<void>>();
 
   constructor(path: string, private readonly ingestOptions: IngestCommitterOptions = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -67,7 +71,7 @@ export class SqliteStore implements Store {
     this.raw.pragma('synchronous = FULL');
     this.raw.pragma('foreign_keys = ON');
     this.raw.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    this.db = new Kysely<Database>({ dialect: new LockingSqliteDialect({ database: this.raw }, this.writeLock) });
+    this.db = new Kysely<Database>({ dialect: new LockingSqliteDialect(this.raw, this.writeLock) });
     this.migrator = new Migrator({ db: this.db, provider: migrationProvider(capabilities) });
   }
 
@@ -100,20 +104,36 @@ export class SqliteStore implements Store {
     return (batch) => transaction.immediate(batch);
   }
 
-  async writeIngest(batch: IngestBatch): Promise<void> {
-    if (this.closed) throw new Error('the store is closed');
-    if (batch.events.length === 0 && batch.errors.length === 0) return;
-    if (this.path === ':memory:') {
-      // Hold Kysely's single connection so no Kysely transaction interleaves with ours;
-      // inside, better-sqlite3's synchronous transaction with cached statements is the fast path.
-      await this.db.connection().execute(async () => {
-        this.writeBatch ??= this.prepareWriteBatch();
-        this.writeBatch(batch);
-      });
-      return;
+  writeIngest(batch: IngestBatch): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('the store is closed'));
+    if (batch.events.length === 0 && batch.errors.length === 0) return Promise.resolve();
+    const write = this.path === ':memory:' ? this.writeOnConnection(batch) : this.writeOnThread(batch);
+    // close() waits for these, including any still waiting for the thread or the lock.
+    this.writes.add(write);
+    const done = (): void => void this.writes.delete(write);
+    write.then(done, done);
+    return write;
+  }
+
+  private async writeOnConnection(batch: IngestBatch): Promise<void> {
+    // Hold Kysely's single connection so no Kysely transaction interleaves with ours;
+    // inside, better-sqlite3's synchronous transaction with cached statements is the fast path.
+    await this.db.connection().execute(async () => {
+      this.writeBatch ??= this.prepareWriteBatch();
+      this.writeBatch(batch);
+    });
+  }
+
+  private async writeOnThread(batch: IngestBatch): Promise<void> {
+    // Fast path, synchronous up to the post: the writer calls this as soon as the previous
+    // commit is acknowledged, and the batch should reach the thread before the answers to
+    // the previous one are written.
+    let thread = this.ingestThread;
+    let release = thread ? this.writeLock.tryAcquire('ingest') : undefined;
+    if (!thread || !release) {
+      thread ??= await this.startIngest();
+      release ??= await this.writeLock.acquire('ingest');
     }
-    const thread = await this.startIngest();
-    const release = await this.writeLock.acquire();
     try {
       await thread.write(batch);
     } finally {
@@ -123,13 +143,15 @@ export class SqliteStore implements Store {
 
   /** Starts the ingest thread once; a failed start fails this and every later write. */
   private startIngest(): Promise<IngestThread> {
-    this.ingest ??= IngestThread.start({ path: this.path, options: { busyTimeoutMs: BUSY_TIMEOUT_MS, ...this.ingestOptions } }).then(
-      (thread) => {
-        // The ingest thread checkpoints from now on: no main-thread commit runs one.
-        this.raw.pragma('wal_autocheckpoint = 0');
-        return thread;
-      },
-    );
+    const options: Required<IngestCommitterOptions> = { ...INGEST_DEFAULTS, busyTimeoutMs: BUSY_TIMEOUT_MS, ...this.ingestOptions };
+    this.ingest ??= IngestThread.start({ path: this.path, options }).then((thread) => {
+      // The ingest thread checkpoints from now on: no main-thread commit runs one. And
+      // whichever connection starts the WAL over cuts its file back the same way.
+      this.raw.pragma('wal_autocheckpoint = 0');
+      this.raw.pragma(`journal_size_limit = ${Math.floor(options.checkpointBytes)}`);
+      this.ingestThread = thread;
+      return thread;
+    });
     return this.ingest;
   }
 
@@ -150,7 +172,7 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     try {
-      // Commits still queued are made (the thread handles messages in order), then it ends.
+      await Promise.allSettled([...this.writes]);
       const thread = await this.ingest?.catch(() => undefined);
       await thread?.close();
     } finally {
@@ -179,69 +201,138 @@ function insertErrorRow(statement: BetterSqlite3.Statement, e: NewIngestError): 
   statement.run(e.app_id, e.identifier ?? null, e.code, e.message, e.line ?? null, e.received_at, e.app_id);
 }
 
-/** A FIFO async mutex; `acquire` resolves with a release function (idempotent). */
-class WriteLock {
-  private held = false;
-  private readonly waiting: (() => void)[] = [];
+/** The longest a transaction or other main-thread write waits behind ingest commits (ms). */
+const OTHER_WRITERS_MAX_WAIT_MS = 100;
 
-  acquire(): Promise<() => void> {
+type LockKind = 'ingest' | 'other';
+
+interface LockWaiter {
+  readonly grant: () => void;
+  readonly since: number;
+}
+
+/**
+ * The one-writer-at-a-time lock between ingest commits (on the ingest thread) and
+ * main-thread writes (Kysely transactions and auto-commit statements); `acquire` resolves
+ * with an idempotent release function.
+ *
+ * Ingest goes first: under load the evaluator runs passes back to back, each a
+ * transaction of tens of ms, and with a first-come order every group commit would wait
+ * for a whole pass. When an ingest commit releases the lock, other writers get it only
+ * after a turn of the event loop, so the next group commit (requested as the previous one
+ * is acknowledged) takes it first; but none waits more than
+ * `OTHER_WRITERS_MAX_WAIT_MS`: once one has, it goes next.
+ */
+class WriteLock {
+  private holder: LockKind | undefined;
+  private readonly ingest: LockWaiter[] = [];
+  private readonly other: LockWaiter[] = [];
+  /** Set while other writers are held back for one turn after an ingest commit. */
+  private graceTimer: NodeJS.Immediate | undefined;
+
+  acquire(kind: LockKind = 'other'): Promise<() => void> {
+    const release = this.tryAcquire(kind);
+    if (release) return Promise.resolve(release);
     return new Promise((resolve) => {
-      const grant = (): void => {
-        this.held = true;
-        let released = false;
-        resolve(() => {
-          if (released) return;
-          released = true;
-          const next = this.waiting.shift();
-          if (next) next();
-          else this.held = false;
-        });
-      };
-      if (this.held) this.waiting.push(grant);
-      else grant();
+      (kind === 'ingest' ? this.ingest : this.other).push({ grant: () => resolve(this.grant(kind)), since: performance.now() });
     });
+  }
+
+  /** The release function if the lock could be taken at once (now held), else undefined. */
+  tryAcquire(kind: LockKind = 'other'): (() => void) | undefined {
+    if (this.holder !== undefined) return undefined;
+    if (kind === 'other' && (this.graceTimer !== undefined || this.other.length > 0 || this.ingest.length > 0)) return undefined;
+    if (kind === 'ingest' && this.starving()) return undefined;
+    return this.grant(kind);
+  }
+
+  private starving(): boolean {
+    const oldest = this.other[0];
+    return oldest !== undefined && performance.now() - oldest.since >= OTHER_WRITERS_MAX_WAIT_MS;
+  }
+
+  private grant(kind: LockKind): () => void {
+    this.holder = kind;
+    if (this.graceTimer !== undefined) {
+      clearImmediate(this.graceTimer);
+      this.graceTimer = undefined;
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holder = undefined;
+      this.dispatch(kind);
+    };
+  }
+
+  private dispatch(releasedBy: LockKind | undefined): void {
+    if (this.holder !== undefined) return;
+    if (this.starving()) return this.other.shift()?.grant();
+    const ingest = this.ingest.shift();
+    if (ingest) return ingest.grant();
+    if (this.other.length === 0) return;
+    if (releasedBy === 'ingest') {
+      this.graceTimer ??= setImmediate(() => {
+        this.graceTimer = undefined;
+        this.dispatch(undefined);
+      });
+      return;
+    }
+    this.other.shift()?.grant();
   }
 }
 
 /**
- * Kysely's SQLite dialect with transactions that take the `WriteLock` and then begin
- * IMMEDIATE. Kysely's own begin is DEFERRED, and a deferred transaction that reads and
- * then writes fails with SQLITE_BUSY (not waited for) when the ingest thread committed
- * in between. Lock order is always Kysely connection, then write lock.
+ * Kysely's SQLite dialect with two changes, both for the main connection:
+ * - Transactions take the `WriteLock`, then begin IMMEDIATE. Kysely's own begin is
+ *   DEFERRED, and a deferred transaction that reads and then writes fails with SQLITE_BUSY
+ *   (not waited for) when the ingest thread committed in between; and waiting for the
+ *   ingest thread in SQLite's busy handler would block the event loop. Lock order is
+ *   always Kysely connection, then write lock.
+ * - Prepared statements are cached by SQL text: Kysely's connection prepares every query
+ *   anew, which was a tenth of the main thread's time under ingest load (evaluator passes).
  */
 class LockingSqliteDialect extends SqliteDialect {
   constructor(
-    private readonly config: SqliteDialectConfig,
+    private readonly database: BetterSqlite3.Database,
     private readonly lock: WriteLock,
   ) {
-    super(config);
+    super({ database });
   }
 
   override createDriver(): Driver {
-    return new LockingSqliteDriver(this.config, this.lock);
+    return new LockingSqliteDriver(this.database, this.lock);
   }
 }
 
 class LockingSqliteDriver extends SqliteDriver {
+  private readonly connection: CachingSqliteConnection;
   /** Kysely's SQLite driver has one connection, so at most one transaction is open. */
   private release: (() => void) | undefined;
 
   constructor(
-    config: SqliteDialectConfig,
+    database: BetterSqlite3.Database,
     private readonly lock: WriteLock,
   ) {
-    super(config);
+    super({ database });
+    this.connection = new CachingSqliteConnection(database, lock);
+  }
+
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    await super.acquireConnection(); // Kysely's mutex around its single connection
+    return this.connection;
   }
 
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    const release = await this.lock.acquire();
+    this.release = await this.lock.acquire();
+    this.connection.holdsLock = true;
     try {
       await connection.executeQuery(CompiledQuery.raw('begin immediate'));
     } catch (error) {
-      release();
+      this.unlock();
       throw error;
     }
-    this.release = release;
   }
 
   override async commitTransaction(connection: DatabaseConnection): Promise<void> {
@@ -263,7 +354,80 @@ class LockingSqliteDriver extends SqliteDriver {
   private unlock(): void {
     const release = this.release;
     this.release = undefined;
+    this.connection.holdsLock = false;
     release?.();
+  }
+}
+
+/** Statements kept prepared; Kysely's `in (?, …)` lists make some queries one-offs. */
+const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * Kysely's better-sqlite3 connection, with a least-recently-used statement cache, and
+ * auto-commit writes (outside a transaction, whose begin took the lock already) taking
+ * the `WriteLock` too, so no main-thread statement waits for the ingest thread's commit
+ * in SQLite's busy handler, asleep on the event loop. SQLite says which statements write
+ * (`readonly` is false also for INSERT … RETURNING and for BEGIN IMMEDIATE, true for
+ * COMMIT and ROLLBACK).
+ */
+class CachingSqliteConnection implements DatabaseConnection {
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+  /** Set by the driver while a transaction holds the lock (BEGIN IMMEDIATE writes). */
+  holdsLock = false;
+
+  constructor(
+    private readonly db: BetterSqlite3.Database,
+    private readonly lock: WriteLock,
+  ) {}
+
+  private prepare(text: string): BetterSqlite3.Statement {
+    let statement = this.statements.get(text);
+    if (statement) {
+      this.statements.delete(text);
+    } else {
+      statement = this.db.prepare(text);
+      if (this.statements.size >= STATEMENT_CACHE_SIZE) {
+        const oldest = this.statements.keys().next();
+        if (!oldest.done) this.statements.delete(oldest.value);
+      }
+    }
+    this.statements.set(text, statement);
+    return statement;
+  }
+
+  executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    const statement = this.prepare(compiledQuery.sql);
+    if (statement.readonly || this.holdsLock || this.db.inTransaction) return Promise.resolve(this.run<R>(statement, compiledQuery));
+    const release = this.lock.tryAcquire();
+    if (release) {
+      try {
+        return Promise.resolve(this.run<R>(statement, compiledQuery));
+      } finally {
+        release();
+      }
+    }
+    return this.lock.acquire().then((later) => {
+      try {
+        return this.run<R>(statement, compiledQuery);
+      } finally {
+        later();
+      }
+    });
+  }
+
+  private run<R>(statement: BetterSqlite3.Statement, compiledQuery: CompiledQuery): QueryResult<R> {
+    // all()/run() run to completion synchronously, so a cached statement is never busy.
+    const parameters = compiledQuery.parameters as unknown[];
+    if (statement.reader) return { rows: statement.all(parameters) as R[] };
+    const { changes, lastInsertRowid } = statement.run(parameters);
+    return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
+  }
+
+  async *streamQuery<R>(compiledQuery: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
+    // Not cached: an iterating statement stays busy across yields.
+    if (!SelectQueryNode.is(compiledQuery.query)) throw new Error('Sqlite driver only supports streaming of select queries');
+    const statement = this.db.prepare(compiledQuery.sql);
+    for (const row of statement.iterate(compiledQuery.parameters as unknown[])) yield { rows: [row as R] };
   }
 }
 
@@ -298,8 +462,8 @@ class IngestThread {
           resolve(thread);
         } else thread.onMessage(message);
       });
-      worker.on('error', (error) => {
-        thread.fail(new Error(`ingest writer thread failed: ${error.message}`, { cause: error }));
+      worker.on('error', (error: unknown) => {
+        thread.fail(new Error(`ingest writer thread failed: ${describe(error)}`, { cause: error }));
         reject(thread.failure);
       });
       worker.on('messageerror', (error) => {
@@ -365,6 +529,12 @@ class IngestThread {
     clearTimeout(timer);
     if (late) await this.worker.terminate();
   }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === 'object' && error !== null && 'message' in error) return String(error.message);
+  return String(error);
 }
 
 /**
