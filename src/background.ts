@@ -11,22 +11,23 @@ export interface BackgroundOptions {
 }
 
 /**
- * A background worker's loop: `run` does one pass and says whether more is due at once;
- * `nextDueIn` says how long to sleep afterwards. One pass at a time; a wake-up during a
- * pass makes another pass follow it. Used by the evaluator and the delivery worker.
+ * A background worker's loop: `runPass` does one pass and says whether more is due at
+ * once; `nextDueIn` says how long to sleep afterwards. One pass at a time; a wake-up during
+ * a pass makes another pass follow it. The evaluator and the delivery worker extend it.
  */
-export class BackgroundLoop {
+export abstract class BackgroundLoop {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = true;
   private lastRunAt = 0;
 
-  constructor(
-    private readonly run: () => Promise<boolean>,
-    private readonly nextDueIn: () => Promise<number | null>,
-    private readonly options: BackgroundOptions,
-  ) {}
+  constructor(private readonly loopOptions: BackgroundOptions) {}
+
+  /** One pass; true when more is due right away. */
+  protected abstract runPass(): Promise<boolean>;
+  /** Milliseconds until the next pass is due, or null for nothing known. */
+  protected abstract nextDueIn(): Promise<number | null>;
 
   start(): void {
     this.stopped = false;
@@ -47,7 +48,7 @@ export class BackgroundLoop {
       this.again = true;
       return;
     }
-    this.arm(Math.max(0, this.lastRunAt + (this.options.minIntervalMs ?? 0) - Date.now()));
+    this.arm(Math.max(0, this.lastRunAt + (this.loopOptions.minIntervalMs ?? 0) - Date.now()));
   }
 
   /** Runs passes until nothing is due; resolves when done. */
@@ -64,7 +65,7 @@ export class BackgroundLoop {
 
   private arm(ms: number): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.runOnce(), Math.min(Math.max(0, ms), this.options.maxSleepMs));
+    this.timer = setTimeout(() => void this.runOnce(), Math.min(Math.max(0, ms), this.loopOptions.maxSleepMs));
     this.timer.unref();
   }
 
@@ -74,16 +75,21 @@ export class BackgroundLoop {
       while ((more || this.again) && !this.stopped) {
         this.again = false;
         this.lastRunAt = Date.now();
-        more = await this.run();
+        more = await this.runPass();
         // Synchronous drivers resolve at once: give requests a turn between passes.
         await new Promise((resolve) => setImmediate(resolve));
       }
       if (this.stopped) return;
       const due = await this.nextDueIn();
-      this.arm(due ?? this.options.maxSleepMs);
+      this.arm(due ?? this.loopOptions.maxSleepMs);
     } catch (error) {
-      this.options.logger.error({ err: error }, `${this.options.name} pass failed; retrying in 1 s`);
+      this.loopOptions.logger.error({ err: error }, `${this.loopOptions.name} pass failed; retrying in 1 s`);
       if (!this.stopped) this.arm(1000);
     }
   }
+}
+
+/** Milliseconds from `now` until `at` (a `min(...)` column read back), or null when there is none. */
+export function msUntil(at: number | string | null | undefined, now: number): number | null {
+  return at === null || at === undefined ? null : Number(at) - now;
 }

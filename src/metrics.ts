@@ -20,15 +20,8 @@ export function createMetrics({ writer, evaluator, deliveries }: MetricSources):
     labelNames: ['outcome'] as const,
     registers: [registry],
   });
-  new Gauge({
-    name: 'vigil_ingest_commits_total',
-    help: 'Group commits made by the ingest writer',
-    registers: [registry],
-    collect() {
-      this.set(writer.stats.commits);
-    },
-  });
-  const counter = (name: string, help: string, read: () => number) =>
+  // Gauges that read the parts' own counters when scraped.
+  const reading = (name: string, help: string, read: () => number) =>
     new Gauge({
       name,
       help,
@@ -37,13 +30,14 @@ export function createMetrics({ writer, evaluator, deliveries }: MetricSources):
         this.set(read());
       },
     });
-  counter('vigil_evaluator_passes_total', 'Evaluation passes', () => evaluator.stats.passes);
-  counter('vigil_evaluator_monitors_evaluated_total', 'Monitors decided by the evaluator', () => evaluator.stats.monitorsEvaluated);
-  counter('vigil_evaluator_events_evaluated_total', 'Check-in events read by the evaluator', () => evaluator.stats.eventsEvaluated);
-  counter('vigil_evaluator_last_pass_seconds', 'Duration of the last evaluation pass', () => evaluator.stats.lastPassMs / 1000);
-  counter('vigil_delivery_attempts_total', 'Notification delivery attempts', () => deliveries.stats.attempts);
-  counter('vigil_deliveries_delivered_total', 'Notifications delivered', () => deliveries.stats.delivered);
-  counter('vigil_deliveries_failed_total', 'Notifications given up on', () => deliveries.stats.failed);
+  reading('vigil_ingest_commits_total', 'Group commits made by the ingest writer', () => writer.stats.commits);
+  reading('vigil_evaluator_passes_total', 'Evaluation passes', () => evaluator.stats.passes);
+  reading('vigil_evaluator_monitors_evaluated_total', 'Monitors decided by the evaluator', () => evaluator.stats.monitorsEvaluated);
+  reading('vigil_evaluator_events_evaluated_total', 'Check-in events read by the evaluator', () => evaluator.stats.eventsEvaluated);
+  reading('vigil_evaluator_last_pass_seconds', 'Duration of the last evaluation pass', () => evaluator.stats.lastPassMs / 1000);
+  reading('vigil_delivery_attempts_total', 'Notification delivery attempts', () => deliveries.stats.attempts);
+  reading('vigil_deliveries_delivered_total', 'Notifications delivered', () => deliveries.stats.delivered);
+  reading('vigil_deliveries_failed_total', 'Notifications given up on', () => deliveries.stats.failed);
   const accepted = events.labels('accepted');
   const rejected = events.labels('rejected');
   return {

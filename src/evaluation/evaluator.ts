@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Logger } from 'pino';
-import { BackgroundLoop } from '../background.js';
+import { BackgroundLoop, msUntil } from '../background.js';
 import type { Clock } from '../clock.js';
 import { parseSchedule } from '../monitors/schedule.js';
 import { buildNotification } from '../notify/payload.js';
@@ -45,53 +45,30 @@ interface PassContext {
  * and applies each decision — occurrences, monitor state, incidents and the outbox rows
  * announcing them — in one transaction.
  */
-export class Evaluator {
-  private readonly loop: BackgroundLoop;
+export class Evaluator extends BackgroundLoop {
   /** Pass statistics, for /metrics and the benchmark. */
   readonly stats = { passes: 0, monitorsEvaluated: 0, eventsEvaluated: 0, lastPassMs: 0 };
 
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
-    private readonly logger: Logger,
+    logger: Logger,
     private readonly options: EvaluatorOptions,
   ) {
-    this.loop = new BackgroundLoop(
-      () => this.pass(),
-      () => this.nextDueIn(),
-      { maxSleepMs: MAX_SLEEP_MS, minIntervalMs: EVENT_PASS_INTERVAL_MS, logger, name: 'evaluation' },
-    );
+    super({ maxSleepMs: MAX_SLEEP_MS, minIntervalMs: EVENT_PASS_INTERVAL_MS, logger, name: 'evaluation' });
   }
 
-  start(): void {
-    this.loop.start();
-  }
-
-  stop(): Promise<void> {
-    return this.loop.stop();
-  }
-
-  /** Check-ins arrived or a monitor changed: evaluate soon. */
-  wake(): void {
-    this.loop.wake();
-  }
-
-  /** Runs passes until nothing is due; resolves when done (tests call it directly). */
-  runOnce(): Promise<void> {
-    return this.loop.runOnce();
-  }
-
-  private async nextDueIn(): Promise<number | null> {
+  protected async nextDueIn(): Promise<number | null> {
     const next = await this.store.db
       .selectFrom('monitors')
       .select((eb) => eb.fn.min('next_check_at').as('next'))
       .where('next_check_at', 'is not', null)
       .executeTakeFirst();
-    return next?.next === null || next?.next === undefined ? null : Number(next.next) - this.clock.now();
+    return msUntil(next?.next, this.clock.now());
   }
 
   /** One pass; true when there is more to do right away. */
-  private async pass(): Promise<boolean> {
+  protected async runPass(): Promise<boolean> {
     const started = Date.now();
     const now = this.clock.now();
     let enqueued = 0;

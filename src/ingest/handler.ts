@@ -101,6 +101,7 @@ async function handle(
   }
 
   const hostname = query.get('hostname') || null;
+  const received = Math.floor(now / 1000);
   const events: NewCheckInEvent[] = [];
   const unroutable: Rejection[] = [];
   for (const c of parsed.checkIns) {
@@ -118,7 +119,6 @@ async function handle(
     }
     // A clock far off (or a timestamp in the wrong unit) would put the event in the wrong
     // window: keep what the client said, judge it by when it arrived.
-    const received = Math.floor(now / 1000);
     const skewed = c.timestamp !== undefined && Math.abs(c.timestamp * 1000 - now) > deps.maxClockSkew;
     events.push({
       monitor_id: monitor.id,

@@ -42,10 +42,8 @@ export interface MonitorFilter {
   q?: string | undefined;
 }
 
-interface LatestEvent {
-  kind: string | null;
-  timestamp: number;
-}
+/** Client time (epoch seconds) of a monitor's latest check-in. */
+type LatestEvent = number;
 
 export interface MonitorHooks {
   /** A monitor's configuration or pause state changed (wakes the evaluator). */
@@ -101,20 +99,13 @@ export class MonitorsService {
     return this.view(row, await this.latestEvent(row.id));
   }
 
-  /** Monitors of an app sorted by identifier, filtered by status, tag or a search text. */
+  /** Monitors of an app, newest first, filtered by status, tag or a search text. */
   async list(appId: number, filter: MonitorFilter, page: Page): Promise<PageOf<MonitorView>> {
     await this.assertApp(appId);
     let query = this.store.db
       .selectFrom('monitors')
       .selectAll('monitors')
-      .select((eb) => [
-        eb
-          .selectFrom('check_in_events')
-          .select('kind')
-          .whereRef('check_in_events.monitor_id', '=', 'monitors.id')
-          .orderBy('id', 'desc')
-          .limit(1)
-          .as('latest_kind'),
+      .select((eb) =>
         eb
           .selectFrom('check_in_events')
           .select('timestamp')
@@ -122,23 +113,26 @@ export class MonitorsService {
           .orderBy('id', 'desc')
           .limit(1)
           .as('latest_timestamp'),
-      ])
+      )
       .where('app_id', '=', appId)
       .orderBy('id', 'desc');
     if (page.before !== undefined) query = query.where('id', '<', page.before);
     const q = filter.q?.toLowerCase();
-    const views = (await query.execute())
-      .map((row) =>
-        this.view(row, row.latest_timestamp === null ? undefined : { kind: row.latest_kind, timestamp: Number(row.latest_timestamp) }),
-      )
-      .filter(
-        (m) =>
-          (!filter.status || m.status === filter.status) &&
-          (!filter.tag || m.tags.includes(filter.tag)) &&
-          (!q || m.identifier.toLowerCase().includes(q) || m.description.toLowerCase().includes(q)),
-      );
-    const withIds = views.slice(0, page.limit + 1).map((v) => ({ ...v, id: Number(v.id) }));
-    return pageOf(withIds, page, (v) => ({ ...v, id: String(v.id) }));
+    const rows = (await query.execute()).map((row) => ({
+      row,
+      view: this.view(row, row.latest_timestamp === null ? undefined : Number(row.latest_timestamp)),
+    }));
+    const matching = rows.filter(
+      ({ view: m }) =>
+        (!filter.status || m.status === filter.status) &&
+        (!filter.tag || m.tags.includes(filter.tag)) &&
+        (!q || m.identifier.toLowerCase().includes(q) || m.description.toLowerCase().includes(q)),
+    );
+    return pageOf(
+      matching.slice(0, page.limit + 1).map(({ row, view }) => ({ id: row.id, view })),
+      page,
+      (m) => m.view,
+    );
   }
 
   async update(id: number, input: unknown): Promise<MonitorView> {
@@ -237,12 +231,12 @@ export class MonitorsService {
   private async latestEvent(monitorId: number): Promise<LatestEvent | undefined> {
     const row = await this.store.db
       .selectFrom('check_in_events')
-      .select(['kind', 'timestamp'])
+      .select('timestamp')
       .where('monitor_id', '=', monitorId)
       .orderBy('id', 'desc')
       .limit(1)
       .executeTakeFirst();
-    return row ? { kind: row.kind, timestamp: Number(row.timestamp) } : undefined;
+    return row ? Number(row.timestamp) : undefined;
   }
 
   private view(row: MonitorRow, latest: LatestEvent | undefined): MonitorView {
@@ -252,8 +246,8 @@ export class MonitorsService {
     if (row.paused !== 1) {
       if (type === 'cron' && row.schedule) {
         nextExpected = nextTick(parseSchedule(row.schedule, row.timezone ?? 'UTC'), new Date(now))?.getTime() ?? null;
-      } else if (type === 'heartbeat' && latest) {
-        nextExpected = latest.timestamp * 1000 + row.max_duration * 1000;
+      } else if (type === 'heartbeat' && latest !== undefined) {
+        nextExpected = (latest + row.max_duration) * 1000;
       }
     }
     return {
@@ -271,9 +265,9 @@ export class MonitorsService {
       recovery_threshold: row.recovery_threshold,
       paused: row.paused === 1,
       status: row.paused === 1 ? 'paused' : (row.status as MonitorStatus),
-      last_event_at: latest ? iso(latest.timestamp * 1000) : null,
-      last_success_at: iso(row.last_success_at === null ? null : Number(row.last_success_at)),
-      last_failure_at: iso(row.last_failure_at === null ? null : Number(row.last_failure_at)),
+      last_event_at: latest === undefined ? null : iso(latest * 1000),
+      last_success_at: iso(row.last_success_at),
+      last_failure_at: iso(row.last_failure_at),
       next_expected_at: iso(nextExpected),
       created_at: iso(row.created_at),
       updated_at: iso(row.updated_at),

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../store/index.js';
-import { BackgroundLoop } from '../background.js';
+import { BackgroundLoop, msUntil } from '../background.js';
 import type { Clock } from '../clock.js';
 import type { Store } from '../store/index.js';
 import type { ChannelRegistry } from './channels/index.js';
@@ -27,8 +27,7 @@ const MAX_SLEEP_MS = 30_000;
  * send the same row at once), sent, and marked delivered only after the channel accepted
  * it: a crash in between means a retry with the same delivery id, never a lost message.
  */
-export class DeliveryWorker {
-  private readonly loop: BackgroundLoop;
+export class DeliveryWorker extends BackgroundLoop {
   private readonly backoffMs: number;
   private readonly maxBackoffMs: number;
   private readonly giveUpAfterMs: number;
@@ -41,41 +40,23 @@ export class DeliveryWorker {
     private readonly logger: Logger,
     options: DeliveryOptions = {},
   ) {
+    super({ maxSleepMs: MAX_SLEEP_MS, logger, name: 'delivery' });
     this.backoffMs = options.backoffMs ?? 10_000;
     this.maxBackoffMs = options.maxBackoffMs ?? 3_600_000;
     this.giveUpAfterMs = options.giveUpAfterMs ?? 86_400_000;
-    this.loop = new BackgroundLoop(
-      async () => (await this.pass()) === BATCH,
-      () => this.nextDueIn(),
-      { maxSleepMs: MAX_SLEEP_MS, logger, name: 'delivery' },
-    );
   }
 
-  start(): void {
-    this.loop.start();
+  protected async runPass(): Promise<boolean> {
+    return (await this.pass()) === BATCH;
   }
 
-  stop(): Promise<void> {
-    return this.loop.stop();
-  }
-
-  /** New rows were enqueued: deliver now. */
-  wake(): void {
-    this.loop.wake();
-  }
-
-  /** Delivers everything due; resolves when done. */
-  runOnce(): Promise<void> {
-    return this.loop.runOnce();
-  }
-
-  private async nextDueIn(): Promise<number | null> {
+  protected async nextDueIn(): Promise<number | null> {
     const next = await this.store.db
       .selectFrom('deliveries')
       .select((eb) => eb.fn.min('next_attempt_at').as('next'))
       .where('status', '=', 'pending')
       .executeTakeFirst();
-    return next?.next === null || next?.next === undefined ? null : Number(next.next) - this.clock.now();
+    return msUntil(next?.next, this.clock.now());
   }
 
   private async pass(): Promise<number> {

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { sql, type Kysely, type Migration, type MigrationProvider, type Migrator } from 'kysely';
 import type { StoreCapabilities } from './store.js';
 
 /**
@@ -227,3 +227,16 @@ export function migrationProvider(capabilities: StoreCapabilities): MigrationPro
 /** How many migrations this build knows; `readyz` compares it with what the database has. */
 export const knownMigrationCount = (capabilities: StoreCapabilities): number =>
   Object.keys(migrations(capabilities)).length;
+
+/** Applies pending migrations; returns the names applied (every store's `migrate`). */
+export async function applyMigrations(migrator: Migrator): Promise<string[]> {
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error;
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** How many known migrations the database has not applied (every store's `pendingMigrations`). */
+export async function countPendingMigrations(migrator: Migrator, capabilities: StoreCapabilities): Promise<number> {
+  const applied = (await migrator.getMigrations()).filter((m) => m.executedAt !== undefined).length;
+  return knownMigrationCount(capabilities) - applied;
+}

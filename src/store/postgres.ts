@@ -1,6 +1,6 @@
 import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import { knownMigrationCount, migrationProvider } from './migrations.js';
+import { applyMigrations, countPendingMigrations, migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
 import type { IngestBatch, Store, StoreCapabilities } from './store.js';
 
@@ -48,14 +48,11 @@ export class PostgresStore implements Store {
   }
 
   async migrate(): Promise<string[]> {
-    const { error, results } = await (await this.migrator()).migrateToLatest();
-    if (error) throw error;
-    return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    return applyMigrations(await this.migrator());
   }
 
   async pendingMigrations(): Promise<number> {
-    const applied = (await (await this.migrator()).getMigrations()).filter((m) => m.executedAt !== undefined).length;
-    return knownMigrationCount(capabilities) - applied;
+    return countPendingMigrations(await this.migrator(), capabilities);
   }
 
   async writeIngest(batch: IngestBatch): Promise<void> {

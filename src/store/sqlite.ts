@@ -16,7 +16,7 @@ import {
   type Driver,
   type QueryResult,
 } from 'kysely';
-import { knownMigrationCount, migrationProvider } from './migrations.js';
+import { applyMigrations, countPendingMigrations, migrationProvider } from './migrations.js';
 import type { Database, NewCheckInEvent, NewIngestError } from './schema.js';
 import { INGEST_DEFAULTS, encodeBatch, type IngestCommitterOptions } from './sqlite-ingest.js';
 import type { FromIngestWorker, IngestWorkerData, ToIngestWorker } from './sqlite-ingest-worker.js';
@@ -76,14 +76,11 @@ export class SqliteStore implements Store {
   }
 
   async migrate(): Promise<string[]> {
-    const { error, results } = await this.migrator.migrateToLatest();
-    if (error) throw error;
-    return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    return applyMigrations(this.migrator);
   }
 
   async pendingMigrations(): Promise<number> {
-    const applied = (await this.migrator.getMigrations()).filter((m) => m.executedAt !== undefined).length;
-    return knownMigrationCount(capabilities) - applied;
+    return countPendingMigrations(this.migrator, capabilities);
   }
 
   private prepareWriteBatch(): (batch: IngestBatch) => void {
