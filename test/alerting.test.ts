@@ -84,13 +84,17 @@ for (const kind of StoreKinds)
 
     const incidents = await vigil.api('GET', `/incidents?monitor_id=${id}`);
     expect(incidents.body.data).toMatchObject([{ reason: 'missed', state: 'resolved' }]);
-    const deliveries = await vigil.api('GET', `/incidents/${incidents.body.data[0].id}/deliveries`);
-    expect(deliveries.body.data.map((d: any) => [d.event, d.status])).toEqual(
-      expect.arrayContaining([
-        ['incident.opened', 'delivered'],
-        ['incident.resolved', 'delivered'],
-      ]),
-    );
+    // A receiver sees the request before Vigil has recorded the answer: wait for the record.
+    const deliveries = await eventually(async () => {
+      const res = await vigil.api('GET', `/incidents/${incidents.body.data[0].id}/deliveries`);
+      expect(res.body.data.map((d: any) => [d.event, d.status])).toEqual(
+        expect.arrayContaining([
+          ['incident.opened', 'delivered'],
+          ['incident.resolved', 'delivered'],
+        ]),
+      );
+      return res;
+    });
     expect(deliveries.body.data).toHaveLength(4);
     expect(deliveries.body.data[0].attempts[0]).toMatchObject({ ok: true });
   });
