@@ -352,6 +352,7 @@ async function main() {
     const isVigil = s.target === 'vigil';
     const eventsPerRequest = s.family === 'batch' ? settings.batchSize : 1;
     const commits0 = isVigil ? await metric(vigilPort, 'vigil_ingest_commits_total') : NaN;
+    const evaluatorBusy0 = isVigil ? await metric(vigilPort, 'vigil_evaluator_busy_seconds_total') : NaN;
     const r = await measure({
       port: isVigil ? vigilPort : barePort,
       requests: s.family === 'batch' ? batches : singles,
@@ -373,6 +374,9 @@ async function main() {
       const commits = (await metric(vigilPort, 'vigil_ingest_commits_total')) - commits0;
       row.commits = commits;
       row.eventsPerCommit = commits > 0 ? (r.acknowledgedEvents + r.warmupAcknowledged) / commits : NaN;
+      // The evaluator shares the event loop with ingest: its share of the scenario's wall time.
+      const busy = (await metric(vigilPort, 'vigil_evaluator_busy_seconds_total')) - evaluatorBusy0;
+      row.evaluatorPct = (100 * busy) / (settings.duration + settings.warmup);
       row.rss = memory(vigilPid);
     }
     results.push(row);
@@ -490,6 +494,10 @@ async function main() {
       'group commit: ' +
         vigilRows.map((r) => `${r.family} c=${r.connections}: ${fmt.int(r.eventsPerCommit)} events/commit`).join('; ') +
         ` (${fmt.int(writerCommits)} commits in total)`,
+    );
+    out.push(
+      'evaluator (share of the main thread): ' +
+        vigilRows.map((r) => `${r.family} c=${r.connections}: ${r.evaluatorPct.toFixed(1)}%`).join('; '),
     );
   }
   out.push('');

@@ -5,6 +5,13 @@ export interface BackgroundOptions {
   readonly maxSleepMs: number;
   /** Woken runs are spaced at least this far apart (coalescing bursts of wake-ups). */
   readonly minIntervalMs?: number;
+  /**
+   * Woken runs also wait this many times as long as the last pass took (at most
+   * `maxIntervalMs`), so a loop woken all the time keeps to a bounded share of the event
+   * loop: 20 means about 5 %.
+   */
+  readonly spacingFactor?: number;
+  readonly maxIntervalMs?: number;
   readonly logger: Logger;
   /** For the log line when a run fails. */
   readonly name: string;
@@ -13,14 +20,20 @@ export interface BackgroundOptions {
 /**
  * A background worker's loop: `runPass` does one pass and says whether more is due at
  * once; `nextDueIn` says how long to sleep afterwards. One pass at a time; a wake-up during
- * a pass makes another pass follow it. The evaluator and the delivery worker extend it.
+ * a pass makes another pass follow it, spaced like any woken run. The evaluator and the
+ * delivery worker extend it.
  */
 export abstract class BackgroundLoop {
   private timer: NodeJS.Timeout | undefined;
+  /** When the armed timer fires (epoch ms). */
+  private timerAt = Infinity;
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = true;
   private lastRunAt = 0;
+  private lastPassMs = 0;
+  /** Set by `runPass` to how long the pass worked, when that is less than it took (waits). */
+  protected passWorkMs: number | undefined;
 
   constructor(private readonly loopOptions: BackgroundOptions) {}
 
@@ -38,17 +51,28 @@ export abstract class BackgroundLoop {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Infinity;
     await this.running;
   }
 
-  /** Something changed: run soon. */
+  /** Something changed: run soon. Cheap enough to call for every check-in. */
   wake(): void {
     if (this.stopped) return;
     if (this.running) {
       this.again = true;
       return;
     }
-    this.arm(Math.max(0, this.lastRunAt + (this.loopOptions.minIntervalMs ?? 0) - Date.now()));
+    const now = Date.now();
+    const delay = Math.max(0, this.lastRunAt + this.wokenSpacing() - now);
+    // A timer that fires sooner already covers this wake-up.
+    if (this.timer !== undefined && this.timerAt <= now + delay) return;
+    this.arm(delay);
+  }
+
+  private wokenSpacing(): number {
+    const { minIntervalMs = 0, spacingFactor = 0, maxIntervalMs = Infinity } = this.loopOptions;
+    return Math.max(minIntervalMs, Math.min(maxIntervalMs, spacingFactor * this.lastPassMs));
   }
 
   /** Runs passes until nothing is due; resolves when done. */
@@ -65,23 +89,32 @@ export abstract class BackgroundLoop {
 
   private arm(ms: number): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.runOnce(), Math.min(Math.max(0, ms), this.loopOptions.maxSleepMs));
+    const delay = Math.min(Math.max(0, ms), this.loopOptions.maxSleepMs);
+    this.timerAt = Date.now() + delay;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Infinity;
+      void this.runOnce();
+    }, delay);
     this.timer.unref();
   }
 
   private async loop(): Promise<void> {
     try {
       let more = true;
-      while ((more || this.again) && !this.stopped) {
+      while (more && !this.stopped) {
         this.again = false;
         this.lastRunAt = Date.now();
+        this.passWorkMs = undefined;
         more = await this.runPass();
+        this.lastPassMs = this.passWorkMs ?? Date.now() - this.lastRunAt;
         // Synchronous drivers resolve at once: give requests a turn between passes.
         await new Promise((resolve) => setImmediate(resolve));
       }
       if (this.stopped) return;
-      const due = await this.nextDueIn();
-      this.arm(due ?? this.loopOptions.maxSleepMs);
+      const due = (await this.nextDueIn()) ?? this.loopOptions.maxSleepMs;
+      // Woken during the pass: the next woken run, unless something is due before.
+      this.arm(this.again ? Math.min(due, this.lastRunAt + this.wokenSpacing() - Date.now()) : due);
     } catch (error) {
       this.loopOptions.logger.error({ err: error }, `${this.loopOptions.name} pass failed; retrying in 1 s`);
       if (!this.stopped) this.arm(1000);

@@ -1,14 +1,16 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { IngestWriter } from './ingest/writer.js';
+import type { Store } from './store/index.js';
 
 export interface MetricSources {
-  readonly writer: IngestWriter;
-  readonly evaluator: { readonly stats: { passes: number; monitorsEvaluated: number; eventsEvaluated: number; lastPassMs: number } };
+  readonly store: Pick<Store, 'ingestCommits'>;
+  readonly evaluator: {
+    readonly stats: { passes: number; monitorsEvaluated: number; eventsEvaluated: number; lastPassMs: number; busyMs: number };
+  };
   readonly deliveries: { readonly stats: { attempts: number; delivered: number; failed: number } };
 }
 
 /** Prometheus metrics for one Vigil process. */
-export function createMetrics({ writer, evaluator, deliveries }: MetricSources): {
+export function createMetrics({ store, evaluator, deliveries }: MetricSources): {
   registry: Registry;
   observeIngest: (accepted: number, rejected: number) => void;
 } {
@@ -30,11 +32,12 @@ export function createMetrics({ writer, evaluator, deliveries }: MetricSources):
         this.set(read());
       },
     });
-  reading('vigil_ingest_commits_total', 'Group commits made by the ingest writer', () => writer.stats.commits);
+  reading('vigil_ingest_commits_total', 'Durable group commits of check-ins', () => store.ingestCommits);
   reading('vigil_evaluator_passes_total', 'Evaluation passes', () => evaluator.stats.passes);
   reading('vigil_evaluator_monitors_evaluated_total', 'Monitors decided by the evaluator', () => evaluator.stats.monitorsEvaluated);
   reading('vigil_evaluator_events_evaluated_total', 'Check-in events read by the evaluator', () => evaluator.stats.eventsEvaluated);
   reading('vigil_evaluator_last_pass_seconds', 'Duration of the last evaluation pass', () => evaluator.stats.lastPassMs / 1000);
+  reading('vigil_evaluator_busy_seconds_total', 'Time spent in evaluation passes', () => evaluator.stats.busyMs / 1000);
   reading('vigil_delivery_attempts_total', 'Notification delivery attempts', () => deliveries.stats.attempts);
   reading('vigil_deliveries_delivered_total', 'Notifications delivered', () => deliveries.stats.delivered);
   reading('vigil_deliveries_failed_total', 'Notifications given up on', () => deliveries.stats.failed);

@@ -93,7 +93,7 @@ export class Vigil {
         onEnqueued: () => deliveries.wake(),
       });
       const notifiers = new NotifiersService(store, registry, clock, config.baseUrl);
-      const metrics = createMetrics({ writer, evaluator, deliveries });
+      const metrics = createMetrics({ store, evaluator, deliveries });
       const services: Services = {
         store,
         clock,

@@ -14,12 +14,20 @@ const MAX_PENDING_EVENTS = 500_000;
  * starts as soon as the previous one finishes — never on a timer, since a timer caps
  * throughput at connections ÷ interval. Each caller's promise resolves only once its
  * rows are committed, so the HTTP answer follows durability.
+ *
+ * Where the store groups by itself (`Store.groupsIngestCommits`: SQLite's ingest thread
+ * merges every batch that arrived during its previous commit), this hands over what each
+ * turn of the event loop parsed at once, without waiting for the previous commit: the
+ * next commit then starts the moment the previous one ends on the thread, not once this
+ * thread, busy answering requests, has read the acknowledgement.
  */
 export class IngestWriter {
   private events: NewCheckInEvent[] = [];
   private errors: NewIngestError[] = [];
   private waiters: Waiter[] = [];
   private flushing: Promise<void> | null = null;
+  /** Commits handed to a store that groups by itself, not settled yet. */
+  private readonly inFlight = new Set<Promise<void>>();
   private scheduled = false;
   private stopped = false;
   /** Commits made and rows written, for /metrics and the benchmark. */
@@ -43,7 +51,7 @@ export class IngestWriter {
   }
 
   private schedule(): void {
-    if (this.flushing || this.scheduled) return;
+    if (this.scheduled || (this.flushing && !this.store.groupsIngestCommits)) return;
     this.scheduled = true;
     // setImmediate: let every request already parsed in this turn of the event loop join.
     setImmediate(() => {
@@ -60,7 +68,13 @@ export class IngestWriter {
     this.events = [];
     this.errors = [];
     this.waiters = [];
-    this.flushing = this.commit(events, errors, waiters);
+    if (!this.store.groupsIngestCommits) {
+      this.flushing = this.commit(events, errors, waiters);
+      return;
+    }
+    const commit = this.commit(events, errors, waiters);
+    this.inFlight.add(commit);
+    void commit.finally(() => this.inFlight.delete(commit));
   }
 
   private async commit(events: NewCheckInEvent[], errors: NewIngestError[], waiters: Waiter[]): Promise<void> {
@@ -73,11 +87,13 @@ export class IngestWriter {
     } catch (error) {
       failure = { error };
     }
-    // The previous commit finished: the next one starts now, before these callers are
-    // answered, so the store (a writer thread, for SQLite files) commits it while this
-    // thread sends the answers. Whatever queued during the commit is in it.
-    this.flushing = null;
-    if (this.waiters.length > 0) this.flush();
+    if (!this.store.groupsIngestCommits) {
+      // The previous commit finished: the next one starts now, before these callers are
+      // answered, so the store commits it while this thread sends the answers. Whatever
+      // queued during the commit is in it.
+      this.flushing = null;
+      if (this.waiters.length > 0) this.flush();
+    }
     for (const w of waiters) {
       if (failure) w.reject(failure.error);
       else w.resolve();
@@ -86,8 +102,9 @@ export class IngestWriter {
 
   /** Resolves when everything queued so far is committed (or failed). */
   async drain(): Promise<void> {
-    while (this.flushing || this.scheduled || this.waiters.length > 0) {
+    while (this.flushing || this.scheduled || this.waiters.length > 0 || this.inFlight.size > 0) {
       if (this.flushing) await this.flushing;
+      else if (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
       else await new Promise((resolve) => setImmediate(resolve));
     }
   }

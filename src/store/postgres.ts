@@ -25,6 +25,8 @@ const types = {
 export class PostgresStore implements Store {
   readonly db: Kysely<Database>;
   readonly capabilities = capabilities;
+  readonly groupsIngestCommits = false;
+  ingestCommits = 0;
   readonly description: string;
   private migratorInstance: Migrator | undefined;
 
@@ -63,6 +65,7 @@ export class PostgresStore implements Store {
       if ((error as { code?: string }).code !== FOREIGN_KEY_VIOLATION) throw error;
       await this.insertBatch(batch);
     }
+    this.ingestCommits += 1;
   }
 
   private async insertBatch({ events, errors }: IngestBatch): Promise<void> {

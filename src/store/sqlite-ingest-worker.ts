@@ -1,10 +1,12 @@
 /**
  * The ingest writer thread: its own better-sqlite3 connection to the same database file,
- * committing the batches `SqliteStore.writeIngest` posts, one at a time, and answering
- * each with an ack only after the commit (and its fsync) returned. Started by
- * `SqliteStore` after migrations; see `IngestCommitter` for the connection's settings.
+ * committing the batches `SqliteStore.writeIngest` posts and answering each with an ack
+ * only after the commit (and its fsync) returned. This is where group commit happens:
+ * every batch that arrived while the previous commit ran joins the next one, which starts
+ * as soon as that commit ends. Started by `SqliteStore` after migrations; see
+ * `IngestCommitter` for the connection's settings.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { IngestCommitter, type EncodedBatch, type IngestCommitterOptions } from './sqlite-ingest.js';
 
 export interface IngestWorkerData {
@@ -16,7 +18,7 @@ export type ToIngestWorker = { readonly type: 'write'; readonly id: number; read
 
 export type FromIngestWorker =
   | { readonly type: 'ready' }
-  | { readonly type: 'ack'; readonly id: number }
+  | { readonly type: 'ack'; readonly ids: readonly number[] }
   | { readonly type: 'fail'; readonly id: number; readonly message: string; readonly code: string | undefined }
   | { readonly type: 'closed' };
 
@@ -62,26 +64,51 @@ function run(): void {
   // Checkpoints also happen when no batch comes (the main connection writes too).
   const idle = setInterval(checkpoint, options.checkpointIntervalMs ?? 1000);
 
-  port.on('message', (message: ToIngestWorker) => {
-    if (message.type === 'close') {
-      clearInterval(idle);
-      port.removeAllListeners('message');
-      committer.close();
-      post({ type: 'closed' });
-      port.close();
-      return;
+  const close = (): void => {
+    clearInterval(idle);
+    port.removeAllListeners('message');
+    committer.close();
+    post({ type: 'closed' });
+    port.close();
+  };
+
+  port.on('message', (first: ToIngestWorker) => {
+    if (first.type === 'close') return close();
+    // Everything queued behind this batch joins its commit.
+    const writes = [first];
+    let closing = false;
+    for (let next = receiveMessageOnPort(port as MessagePort); next; next = receiveMessageOnPort(port as MessagePort)) {
+      const message = next.message as ToIngestWorker;
+      if (message.type === 'close') {
+        closing = true;
+        break;
+      }
+      writes.push(message);
     }
-    try {
-      committer.commit(message.batch);
-    } catch (error) {
-      post({ type: 'fail', id: message.id, message: errorMessage(error), code: errorCode(error) });
-      return;
-    }
-    post({ type: 'ack', id: message.id });
-    // After the ack: a checkpoint delays the next batch, never this one's answer.
+    commitAll(committer, writes, post);
+    if (closing) return close();
+    // After the acks: a checkpoint delays the next commit, never these answers.
     checkpoint();
   });
   post({ type: 'ready' });
+}
+
+/**
+ * Commits the writes together and acks them in one message. If that fails, each is
+ * retried alone, so one bad batch fails only its own request.
+ */
+function commitAll(committer: IngestCommitter, writes: Extract<ToIngestWorker, { type: 'write' }>[], post: (message: FromIngestWorker) => void): void {
+  try {
+    committer.commit(...writes.map((w) => w.batch));
+    post({ type: 'ack', ids: writes.map((w) => w.id) });
+    return;
+  } catch (error) {
+    if (writes.length === 1) {
+      post({ type: 'fail', id: writes[0]!.id, message: errorMessage(error), code: errorCode(error) });
+      return;
+    }
+  }
+  for (const write of writes) commitAll(committer, [write], post);
 }
 
 run();

@@ -131,7 +131,7 @@ export class IngestCommitter {
   private readonly insertError: BetterSqlite3.Statement;
   private readonly monitorExists: BetterSqlite3.Statement<[number], number>;
   private readonly appExists: BetterSqlite3.Statement<[number], number>;
-  private readonly transaction: (batch: EncodedBatch) => void;
+  private readonly transaction: (batches: readonly EncodedBatch[]) => void;
   private lastCheckpoint = performance.now();
 
   constructor(path: string, options: IngestCommitterOptions = {}) {
@@ -159,13 +159,15 @@ export class IngestCommitter {
       this.db.close();
       throw error;
     }
-    const run = this.db.transaction((batch: EncodedBatch) => this.insert(batch));
-    this.transaction = (batch) => run.immediate(batch);
+    const run = this.db.transaction((batches: readonly EncodedBatch[]) => {
+      for (const batch of batches) this.insert(batch);
+    });
+    this.transaction = (batches) => run.immediate(batches);
   }
 
-  /** Stores the batch in one transaction; returns once it is committed and fsynced. */
-  commit(batch: EncodedBatch): void {
-    this.transaction(batch);
+  /** Stores the batches in one transaction; returns once it is committed and fsynced. */
+  commit(...batches: EncodedBatch[]): void {
+    this.transaction(batches);
     this.stats.commits += 1;
   }
 

@@ -46,6 +46,9 @@ const CLOSE_TIMEOUT_MS = 10_000;
 export class SqliteStore implements Store {
   readonly db: Kysely<Database>;
   readonly capabilities = capabilities;
+  /** The ingest thread merges the batches that wait for it; `:memory:` commits each one. */
+  readonly groupsIngestCommits: boolean;
+  private memoryCommits = 0;
   readonly description: string;
   private readonly raw: BetterSqlite3.Database;
   private readonly migrator: Migrator;
@@ -63,6 +66,7 @@ export class SqliteStore implements Store {
   constructor(path: string, private readonly ingestOptions: IngestCommitterOptions = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.path = path;
+    this.groupsIngestCommits = path !== ':memory:';
     this.description = `sqlite:${path}`;
     this.raw = new BetterSqlite3(path);
     this.raw.pragma('journal_mode = WAL');
@@ -112,12 +116,17 @@ export class SqliteStore implements Store {
     return write;
   }
 
+  get ingestCommits(): number {
+    return this.ingestThread?.commits ?? this.memoryCommits;
+  }
+
   private async writeOnConnection(batch: IngestBatch): Promise<void> {
     // Hold Kysely's single connection so no Kysely transaction interleaves with ours;
     // inside, better-sqlite3's synchronous transaction with cached statements is the fast path.
     await this.db.connection().execute(async () => {
       this.writeBatch ??= this.prepareWriteBatch();
       this.writeBatch(batch);
+      this.memoryCommits += 1;
     });
   }
 
@@ -213,7 +222,8 @@ interface LockWaiter {
  * main-thread writes (Kysely transactions and auto-commit statements); `acquire` resolves
  * with an idempotent release function.
  *
- * Ingest goes first: under load the evaluator runs passes back to back, each a
+ * Ingest batches share it: the ingest thread commits them in order, merging those that
+ * wait for it. Ingest goes first: under load the evaluator runs passes back to back, each a
  * transaction of tens of ms, and with a first-come order every group commit would wait
  * for a whole pass. When an ingest commit releases the lock, other writers get it only
  * after a turn of the event loop, so the next group commit (requested as the previous one
@@ -222,6 +232,8 @@ interface LockWaiter {
  */
 class WriteLock {
   private holder: LockKind | undefined;
+  /** Ingest batches holding the lock together (the ingest thread commits them in order). */
+  private ingestHolders = 0;
   private readonly ingest: LockWaiter[] = [];
   private readonly other: LockWaiter[] = [];
   /** Set while other writers are held back for one turn after an ingest commit. */
@@ -237,6 +249,7 @@ class WriteLock {
 
   /** The release function if the lock could be taken at once (now held), else undefined. */
   tryAcquire(kind: LockKind = 'other'): (() => void) | undefined {
+    if (kind === 'ingest' && this.holder === 'ingest' && !this.starving()) return this.grant(kind);
     if (this.holder !== undefined) return undefined;
     if (kind === 'other' && (this.graceTimer !== undefined || this.other.length > 0 || this.ingest.length > 0)) return undefined;
     if (kind === 'ingest' && this.starving()) return undefined;
@@ -250,6 +263,7 @@ class WriteLock {
 
   private grant(kind: LockKind): () => void {
     this.holder = kind;
+    if (kind === 'ingest') this.ingestHolders += 1;
     if (this.graceTimer !== undefined) {
       clearImmediate(this.graceTimer);
       this.graceTimer = undefined;
@@ -258,6 +272,7 @@ class WriteLock {
     return () => {
       if (released) return;
       released = true;
+      if (kind === 'ingest' && --this.ingestHolders > 0) return;
       this.holder = undefined;
       this.dispatch(kind);
     };
@@ -266,8 +281,10 @@ class WriteLock {
   private dispatch(releasedBy: LockKind | undefined): void {
     if (this.holder !== undefined) return;
     if (this.starving()) return this.other.shift()?.grant();
-    const ingest = this.ingest.shift();
-    if (ingest) return ingest.grant();
+    if (this.ingest.length > 0) {
+      for (const waiter of this.ingest.splice(0)) waiter.grant();
+      return;
+    }
     if (this.other.length === 0) return;
     if (releasedBy === 'ingest') {
       this.graceTimer ??= setImmediate(() => {
@@ -439,6 +456,8 @@ interface Pending {
  * dies, every pending and later write rejects; none waits forever.
  */
 class IngestThread {
+  /** Commits the thread acknowledged (one ack answers every batch of a commit). */
+  commits = 0;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private failure: Error | undefined;
@@ -492,12 +511,15 @@ class IngestThread {
 
   private onMessage(message: FromIngestWorker): void {
     if (message.type !== 'ack' && message.type !== 'fail') return;
-    const pending = this.pending.get(message.id);
-    if (!pending) return;
-    this.pending.delete(message.id);
+    if (message.type === 'ack') this.commits += 1;
+    for (const id of message.type === 'ack' ? message.ids : [message.id]) {
+      const pending = this.pending.get(id);
+      if (!pending) continue;
+      this.pending.delete(id);
+      if (message.type === 'ack') pending.resolve();
+      else pending.reject(Object.assign(new Error(`could not store check-ins: ${message.message}`), { code: message.code }));
+    }
     if (this.pending.size === 0) this.worker.unref();
-    if (message.type === 'ack') pending.resolve();
-    else pending.reject(Object.assign(new Error(`could not store check-ins: ${message.message}`), { code: message.code }));
   }
 
   private fail(error: Error): void {

@@ -37,6 +37,14 @@ export interface Store {
    */
   writeIngest(batch: IngestBatch): Promise<void>;
   /**
+   * True when `writeIngest` may be called again before earlier calls settle because the
+   * store itself merges the batches waiting for it into one commit (SQLite's ingest
+   * thread); false when each call is a transaction of its own, so the caller groups.
+   */
+  readonly groupsIngestCommits: boolean;
+  /** Durable commits `writeIngest` made so far (for SQLite files, the ingest thread's). */
+  readonly ingestCommits: number;
+  /**
    * Runs `work` in a read-write transaction that takes the write lock up front (SQLite
    * `BEGIN IMMEDIATE`), so reading then writing never fails on a concurrent writer.
    */
