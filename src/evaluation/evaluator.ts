@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import { type Kysely, type Selectable, type Transaction, sql } from 'kysely';
 import type { Logger } from 'pino';
 import { BackgroundLoop, msUntil } from '../background.js';
 import type { Clock } from '../clock.js';
@@ -146,49 +146,68 @@ export class Evaluator extends BackgroundLoop {
   }
 
   /**
-   * The occurrences `decide` needs for a chunk of monitors, in two queries: the open windows
-   * of the last day, everything whose window could hold the new events, and each monitor's
-   * latest occurrence.
+   * The occurrences `decide` needs for a chunk of monitors: every window whose deadline could
+   * still take the new events (cron monitors; for heartbeats only the unsettled ones), the
+   * open windows of the last day, and each monitor's latest occurrence and, for heartbeats,
+   * latest success, where a run of missed windows starts. Every query walks an index over
+   * recent or unsettled rows only, so a pass costs the same after a year as on day one.
    */
   private async loadOccurrences(trx: Db, monitors: MonitorRow[], events: Map<number, EvaluatedEvent[]>, now: number) {
     const byMonitor = new Map<number, OccurrenceRow[]>();
     if (monitors.length === 0) return byMonitor;
     const ids = monitors.map((m) => m.id);
+    const cronIds = monitors.filter((m) => m.type === 'cron').map((m) => m.id);
+    const heartbeatIds = monitors.filter((m) => m.type !== 'cron').map((m) => m.id);
     let since = now;
     for (const m of monitors) {
       const earliest = (events.get(m.id) ?? []).reduce((t, e) => Math.min(t, e.timestamp), now);
       since = Math.min(since, earliest - 2 * m.max_duration * 1000 - 15 * 60_000);
     }
-    const rows = await trx
-      .selectFrom('occurrences')
-      .selectAll()
-      .where('monitor_id', 'in', ids)
-      .where((eb) =>
-        eb.or([
-          eb('deadline', '>=', since),
-          eb.and([eb('finished_at', 'is', null), eb('expected_at', '>=', now - DAY_MS), eb('status', 'in', ['running', 'missed', 'unknown'])]),
-        ]),
-      )
-      .orderBy('expected_at')
-      .execute();
-    const latest = await trx
-      .selectFrom('occurrences as o')
-      .innerJoin(
-        (eb) =>
+    const dayAgo = now - DAY_MS;
+    const isOpen = (r: OccurrenceRow): boolean =>
+      r.finished_at === null && Number(r.expected_at) >= dayAgo && (r.status === 'running' || r.status === 'missed' || r.status === 'unknown');
+    // Unsettled rows (occurrences_unsettled): those in reach of the events, and the open ones.
+    const unsettled = (
+      await trx
+        .selectFrom('occurrences')
+        .selectAll()
+        .where('monitor_id', 'in', ids)
+        // A literal, not a parameter: SQLite uses a partial index only if it sees the value.
+        .where('status', '<>', sql.lit('success'))
+        .where('deadline', '>=', Math.min(since, dayAgo))
+        .execute()
+    ).filter((r) => Number(r.deadline) >= since || isOpen(r));
+    // Cron events pair with settled ticks too (a repeated finish, a digest): all in reach.
+    const inReach =
+      cronIds.length === 0
+        ? []
+        : await trx.selectFrom('occurrences').selectAll().where('monitor_id', 'in', cronIds).where('deadline', '>=', since).execute();
+    const latestOf = (monitorIds: number[], status?: 'success') =>
+      trx
+        .selectFrom('occurrences')
+        .selectAll()
+        .where('id', 'in', (eb) =>
           eb
-            .selectFrom('occurrences')
-            .select(['monitor_id', (e) => e.fn.max('expected_at').as('latest')])
-            .where('monitor_id', 'in', ids)
-            .groupBy('monitor_id')
-            .as('l'),
-        (join) => join.onRef('l.monitor_id', '=', 'o.monitor_id').onRef('l.latest', '=', 'o.expected_at'),
-      )
-      .selectAll('o')
-      .execute();
+            .selectFrom('monitors as m')
+            .where('m.id', 'in', monitorIds)
+            .select((m) =>
+              m
+                .selectFrom('occurrences as x')
+                .select('x.id')
+                .whereRef('x.monitor_id', '=', 'm.id')
+                .$if(status !== undefined, (q) => q.where('x.status', '=', status!))
+                .orderBy('x.expected_at', 'desc')
+                .limit(1)
+                .as('id'),
+            ),
+        )
+        .execute();
+    const latest = await latestOf(ids);
+    const latestSuccess = heartbeatIds.length === 0 ? [] : await latestOf(heartbeatIds, 'success');
     const seen = new Set<number>();
-    for (const row of [...rows, ...latest]) {
-      if (seen.has(row.id)) continue;
-      seen.add(row.id);
+    const rows = [...unsettled, ...inReach, ...latest, ...latestSuccess].filter((r) => !seen.has(r.id) && seen.add(r.id));
+    rows.sort((a, b) => Number(a.expected_at) - Number(b.expected_at) || a.id - b.id);
+    for (const row of rows) {
       let list = byMonitor.get(row.monitor_id);
       if (!list) byMonitor.set(row.monitor_id, (list = []));
       list.push(row);

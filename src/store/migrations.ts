@@ -216,6 +216,24 @@ function migrations(capabilities: StoreCapabilities): Record<string, Migration> 
         }
       },
     },
+    '0003_occurrence_indexes': {
+      // The evaluator loads each monitor's recent windows by deadline, and the unsettled ones
+      // (anything but success) without walking past the settled ones: a heartbeat that beats
+      // every second leaves 86,400 success rows a day, none of which a pass needs but the last.
+      async up(db: Kysely<unknown>) {
+        await db.schema.createIndex('occurrences_monitor_deadline').on('occurrences').columns(['monitor_id', 'deadline']).execute();
+        await db.schema
+          .createIndex('occurrences_unsettled')
+          .on('occurrences')
+          .columns(['monitor_id', 'deadline'])
+          .where(sql.ref('status'), '<>', 'success')
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropIndex('occurrences_unsettled').execute();
+        await db.schema.dropIndex('occurrences_monitor_deadline').execute();
+      },
+    },
   };
 }
 
