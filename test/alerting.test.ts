@@ -99,6 +99,36 @@ for (const kind of StoreKinds)
     expect(deliveries.body.data[0].attempts[0]).toMatchObject({ ok: true });
   });
 
+  it('a heartbeat beating many times a second: one window per second, then silence alerts once', async () => {
+    const { id } = await vigil.createMonitor(app.id, { identifier: 'chatty', type: 'heartbeat', max_duration: 2, notifier_ids: [webhookId] });
+    const beat = () => ingest(vigil.url, `/check_ins/heartbeats?api_key=${app.key}&identifier=chatty`);
+    const started = Date.now();
+    let beats = 0;
+    while (Date.now() - started < 2500) {
+      const answers = await Promise.all(Array.from({ length: 20 }, beat));
+      expect(answers.every((a) => a.status === 200)).toBe(true);
+      beats += answers.length;
+      await sleep(100);
+    }
+    const opened = await eventually(() => {
+      const hooks = hooksFor('chatty');
+      expect(hooks).toHaveLength(1);
+      return JSON.parse(hooks[0]!.body);
+    });
+    expect(opened).toMatchObject({ event: 'incident.opened', incident: { reason: 'missed' }, monitor: { id, status: 'missed' } });
+    const events = await vigil.api('GET', `/monitors/${id}/events?limit=200`);
+    expect(events.body.data).toHaveLength(Math.min(beats, 200));
+    // Beats are timed to the second: every second with beats is one window, whatever the rate.
+    const windows = (await vigil.api('GET', `/monitors/${id}/occurrences?limit=100`)).body.data as { expected_at: string; status: string }[];
+    const seconds = new Set(windows.map((w) => w.expected_at));
+    expect(seconds.size).toBe(windows.length);
+    expect(windows.length).toBeGreaterThanOrEqual(3);
+    expect(windows.length).toBeLessThanOrEqual(6);
+    expect(windows.filter((w) => w.status === 'success').length).toBe(windows.length - 1);
+    await sleep(3000);
+    expect(hooksFor('chatty')).toHaveLength(1);
+  });
+
   it('a cron monitor that skips a run: one incident.opened; the next run on time: one incident.resolved', async () => {
     // A tick every 3 s, each run may take 1 s.
     const { id } = await vigil.createMonitor(app.id, { identifier: 'every-3s', type: 'cron', schedule: '*/3 * * * * *', max_duration: 1, notifier_ids: [webhookId] });

@@ -95,13 +95,27 @@ export class Evaluator extends BackgroundLoop {
       if (this.store.capabilities.supportsSkipLocked) cursorQuery = cursorQuery.forUpdate().skipLocked();
       const cursor = await cursorQuery.executeTakeFirst();
       if (!cursor) return;
-      const events = await trx
-        .selectFrom('check_in_events')
-        .select(['id', 'monitor_id', 'kind', 'digest', 'timestamp'])
-        .where('id', '>', Number(cursor.last_event_id))
-        .orderBy('id')
-        .limit(EVENTS_PER_PASS)
-        .execute();
+      // The next EVENTS_PER_PASS events, read as their distinct (monitor, kind, digest,
+      // timestamp): `decide` ignores a repeat of an event it has seen (a second beat in the
+      // same second, a repeated finish), so a monitor hammered with check-ins costs a pass
+      // one row per second of them, and the grouping runs in the database.
+      const from = Number(cursor.last_event_id);
+      const range = await trx
+        .selectFrom((eb) => eb.selectFrom('check_in_events').select('id').where('id', '>', from).orderBy('id').limit(EVENTS_PER_PASS).as('r'))
+        .select((eb) => [eb.fn.max('r.id').as('last'), eb.fn.countAll().as('count')])
+        .executeTakeFirst();
+      const lastId = range?.last === null || range?.last === undefined ? null : Number(range.last);
+      const eventCount = Number(range?.count ?? 0);
+      const events =
+        lastId === null
+          ? []
+          : await trx
+              .selectFrom('check_in_events')
+              .select((eb) => ['monitor_id', 'kind', 'digest', 'timestamp', eb.fn.min('id').as('id')])
+              .where('id', '>', from)
+              .where('id', '<=', lastId)
+              .groupBy(['monitor_id', 'kind', 'digest', 'timestamp'])
+              .execute();
       const due = await trx
         .selectFrom('monitors')
         .select('id')
@@ -109,12 +123,12 @@ export class Evaluator extends BackgroundLoop {
         .orderBy('next_check_at')
         .limit(MONITORS_PER_TRANSACTION)
         .execute();
-      more = events.length === EVENTS_PER_PASS || due.length === MONITORS_PER_TRANSACTION;
+      more = eventCount === EVENTS_PER_PASS || due.length === MONITORS_PER_TRANSACTION;
       const byMonitor = new Map<number, EvaluatedEvent[]>();
       for (const e of events) {
         let list = byMonitor.get(e.monitor_id);
         if (!list) byMonitor.set(e.monitor_id, (list = []));
-        list.push({ id: e.id, kind: (e.kind as EvaluatedEvent['kind']) ?? null, digest: e.digest, timestamp: Number(e.timestamp) * 1000 });
+        list.push({ id: Number(e.id), kind: (e.kind as EvaluatedEvent['kind']) ?? null, digest: e.digest, timestamp: Number(e.timestamp) * 1000 });
       }
       for (const d of due) if (!byMonitor.has(d.id)) byMonitor.set(d.id, []);
       if (byMonitor.size > 0) {
@@ -134,9 +148,8 @@ export class Evaluator extends BackgroundLoop {
         }
         this.stats.monitorsEvaluated += byMonitor.size;
       }
-      const last = events[events.length - 1];
-      if (last) await trx.updateTable('evaluator_cursor').set({ last_event_id: last.id }).where('id', '=', 1).execute();
-      this.stats.eventsEvaluated += events.length;
+      if (lastId !== null) await trx.updateTable('evaluator_cursor').set({ last_event_id: lastId }).where('id', '=', 1).execute();
+      this.stats.eventsEvaluated += eventCount;
     });
     this.stats.passes += 1;
     this.stats.lastPassMs = this.passWorkMs = performance.now() - started;
