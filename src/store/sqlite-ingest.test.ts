@@ -94,6 +94,26 @@ describe('SqliteStore ingest thread', () => {
     expect(await count(s)).toBe(20);
   });
 
+  it('merges the writes that waited for a commit into the next one, and acknowledges each', async () => {
+    const path = dbPath();
+    const s = await store(path);
+    await s.writeIngest({ events: [event(1)], errors: [] }); // the thread is up
+    const before = s.ingestCommits;
+    // Another connection holds the write lock: the thread's next commit waits for it…
+    const other = new BetterSqlite3(path);
+    other.prepare('BEGIN IMMEDIATE').run();
+    const first = s.writeIngest({ events: [event(1, 1)], errors: [] });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // …while 30 more writes queue behind it.
+    const rest = Array.from({ length: 30 }, (_, i) => s.writeIngest({ events: [event(2, i), event(1, i)], errors: [] }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    other.prepare('COMMIT').run();
+    other.close();
+    await Promise.all([first, ...rest]);
+    expect(await count(s)).toBe(1 + 1 + 60);
+    expect(s.ingestCommits - before).toBe(2);
+  });
+
   it('rejects pending and later writes when the thread dies, and /readyz (ping) fails', async () => {
     const s = await store();
     await s.writeIngest({ events: [event(1)], errors: [] });
