@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { hashSecret } from '../accounts/secrets.js';
 import type { Clock } from '../clock.js';
 import { VigilError } from '../errors.js';
 import type { Catalog } from '../monitors/catalog.js';
@@ -29,6 +28,8 @@ const Endpoints = {
 } as const;
 type Endpoint = (typeof Endpoints)[keyof typeof Endpoints];
 
+const EMPTY = Buffer.alloc(0);
+
 // A client that streams far past the limit is cut off instead of drained forever.
 const DRAIN_FACTOR = 8;
 
@@ -42,7 +43,8 @@ export function createIngestHandler(deps: IngestDependencies): (req: IncomingMes
     const url = req.url ?? '/';
     const queryAt = url.indexOf('?');
     // `//check_ins/json` (a doubled slash from a base URL ending in `/`) is accepted.
-    const path = (queryAt === -1 ? url : url.slice(0, queryAt)).replace(/\/{2,}/g, '/').replace(/\/$/, '');
+    const raw = queryAt === -1 ? url : url.slice(0, queryAt);
+    const path = Object.hasOwn(Endpoints, raw) ? raw : raw.replace(/\/{2,}/g, '/').replace(/\/$/, '');
     const endpoint = (Endpoints as Record<string, Endpoint | undefined>)[path];
     if (endpoint === undefined) return false;
     if (req.method !== 'POST') {
@@ -71,13 +73,14 @@ async function handle(
     req.resume();
     return sendError(res, new VigilError('missing_api_key', 'api_key: the push API key is required in the query string'));
   }
-  const appId = deps.catalog.appForKeyHash(hashSecret(key));
+  const appId = deps.catalog.appForKey(key);
   if (appId === undefined) {
     req.resume();
     return sendError(res, new VigilError('invalid_api_key', 'api_key: unknown push API key'));
   }
   const now = deps.clock.now();
-  const body = await readBody(req, deps.bodyLimit);
+  // A heartbeat says everything in its query string: its body, if any, is not read.
+  const body = endpoint === 'heartbeat' ? (req.resume(), EMPTY) : await readBody(req, deps.bodyLimit);
   if (body === null) {
     const error = new VigilError('body_too_large', `body: larger than ${deps.bodyLimit} bytes`);
     await deps.writer.write([], [ingestError(appId, { line: 0, code: error.code, message: error.message, identifier: null }, now)]);

@@ -1,4 +1,8 @@
+import { hashSecret } from '../accounts/secrets.js';
 import type { Store } from '../store/index.js';
+
+/** Push keys remembered unhashed (see `appForKey`); past this many the memory starts over. */
+const KEY_CACHE_SIZE = 1024;
 
 export interface CatalogMonitor {
   readonly id: number;
@@ -19,6 +23,8 @@ export class Catalog {
   private readonly appsByKeyHash = new Map<string, number>();
   private readonly keyHashByApp = new Map<number, string>();
   private readonly monitorsByApp = new Map<number, Map<string, CatalogMonitor>>();
+  /** Valid push keys as presented, to their app: a SHA-256 per check-in is a few % of ingest. */
+  private readonly appsByKey = new Map<string, number>();
 
   /** The `catalog_version` this view was loaded at. */
   private version = -1;
@@ -29,6 +35,7 @@ export class Catalog {
     this.appsByKeyHash.clear();
     this.keyHashByApp.clear();
     this.monitorsByApp.clear();
+    this.appsByKey.clear();
     for (const app of await store.db.selectFrom('apps').select(['id', 'push_key_hash']).execute()) {
       this.setAppKey(app.id, app.push_key_hash);
     }
@@ -59,9 +66,19 @@ export class Catalog {
     if (version === this.version + 1) this.version = version;
   }
 
-  /** The app id a hashed push key belongs to. */
-  appForKeyHash(keyHash: string): number | undefined {
-    return this.appsByKeyHash.get(keyHash);
+  /**
+   * The app id a push key belongs to. Keys seen recently are remembered as presented
+   * (only valid ones, at most KEY_CACHE_SIZE); any change to an app's key forgets them all.
+   */
+  appForKey(key: string): number | undefined {
+    const known = this.appsByKey.get(key);
+    if (known !== undefined) return known;
+    const appId = this.appsByKeyHash.get(hashSecret(key));
+    if (appId !== undefined) {
+      if (this.appsByKey.size >= KEY_CACHE_SIZE) this.appsByKey.clear();
+      this.appsByKey.set(key, appId);
+    }
+    return appId;
   }
 
   monitor(appId: number, identifier: string): CatalogMonitor | undefined {
@@ -69,6 +86,7 @@ export class Catalog {
   }
 
   setAppKey(appId: number, keyHash: string): void {
+    this.appsByKey.clear();
     const previous = this.keyHashByApp.get(appId);
     if (previous !== undefined) this.appsByKeyHash.delete(previous);
     this.appsByKeyHash.set(keyHash, appId);
@@ -76,6 +94,7 @@ export class Catalog {
   }
 
   removeApp(appId: number): void {
+    this.appsByKey.clear();
     const keyHash = this.keyHashByApp.get(appId);
     if (keyHash !== undefined) this.appsByKeyHash.delete(keyHash);
     this.keyHashByApp.delete(appId);
