@@ -28,17 +28,22 @@ export class IngestWriter {
   private flushing: Promise<void> | null = null;
   /** Commits handed to a store that groups by itself, not settled yet. */
   private readonly inFlight = new Set<Promise<void>>();
+  /** Events handed to the store and not yet committed (or failed). */
+  private inFlightEvents = 0;
   private scheduled = false;
   private stopped = false;
   /** Commits made and rows written, for /metrics and the benchmark. */
   readonly stats = { commits: 0, events: 0, errors: 0 };
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly maxPendingEvents = MAX_PENDING_EVENTS,
+  ) {}
 
   /** Queues rows; resolves once they are committed. */
   write(events: readonly NewCheckInEvent[], errors: readonly NewIngestError[]): Promise<void> {
     if (this.stopped) return Promise.reject(new VigilError('not_ready', 'Vigil is shutting down'));
-    if (this.events.length > MAX_PENDING_EVENTS) {
+    if (this.events.length + this.inFlightEvents > this.maxPendingEvents) {
       return Promise.reject(new VigilError('not_ready', 'too many check-ins waiting to be stored; retry shortly'));
     }
     if (events.length === 0 && errors.length === 0) return Promise.resolve();
@@ -60,7 +65,7 @@ export class IngestWriter {
     });
   }
 
-  /** Moves everything queued into one group commit; at most one is in flight. */
+  /** Moves everything queued into one group commit (handed over at once if the store groups). */
   private flush(): void {
     const events = this.events;
     const errors = this.errors;
@@ -74,7 +79,11 @@ export class IngestWriter {
     }
     const commit = this.commit(events, errors, waiters);
     this.inFlight.add(commit);
-    void commit.finally(() => this.inFlight.delete(commit));
+    this.inFlightEvents += events.length;
+    void commit.finally(() => {
+      this.inFlight.delete(commit);
+      this.inFlightEvents -= events.length;
+    });
   }
 
   private async commit(events: NewCheckInEvent[], errors: NewIngestError[], waiters: Waiter[]): Promise<void> {
