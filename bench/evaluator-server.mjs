@@ -2,7 +2,7 @@
 // loadConfig() from the VIGIL_* environment, then start()), plus read-only instrumentation
 // the benchmark needs and /metrics does not expose:
 //   - every evaluator pass is timed (wall clock, this process's CPU, monitors and events it
-//     evaluated) by wrapping Evaluator.prototype.pass from the outside — src/ is unchanged;
+//     evaluated) by wrapping Evaluator.prototype.runPass from the outside — src/ is unchanged;
 //   - event-loop delay (perf_hooks), so stalls of the single SQLite connection show up;
 //   - on request, N back-to-back idle wake-ups (evaluator.runOnce()) to price one idle pass;
 //   - on request, a V8 CPU profile of a window (node:inspector), written to a given path.
@@ -28,9 +28,9 @@ process.on('disconnect', () => process.exit(3));
 
 // Per-pass log in flat arrays: start (epoch ms), end (epoch ms), CPU µs, monitors, events.
 const passLog = { start: [], end: [], cpuUs: [], monitors: [], events: [] };
-const originalPass = Evaluator.prototype.pass;
-if (typeof originalPass !== 'function') throw new Error('Evaluator.prototype.pass not found: the evaluator changed shape');
-Evaluator.prototype.pass = async function instrumentedPass() {
+const originalPass = Evaluator.prototype.runPass;
+if (typeof originalPass !== 'function') throw new Error('Evaluator.prototype.runPass not found: the evaluator changed shape');
+Evaluator.prototype.runPass = async function instrumentedPass() {
   const start = Date.now();
   const cpu0 = process.cpuUsage();
   const monitors0 = this.stats.monitorsEvaluated;
