@@ -83,6 +83,11 @@ export abstract class BackgroundLoop {
     }
     this.running = this.loop().finally(() => {
       this.running = null;
+      // A wake-up between the loop's last look and now: not lost.
+      if (this.again && !this.stopped) {
+        this.again = false;
+        this.wake();
+      }
     });
     return this.running;
   }
@@ -113,6 +118,7 @@ export abstract class BackgroundLoop {
       }
       if (this.stopped) return;
       const due = (await this.nextDueIn()) ?? this.loopOptions.maxSleepMs;
+      if (this.stopped) return;
       // Woken during the pass: the next woken run, unless something is due before.
       this.arm(this.again ? Math.min(due, this.lastRunAt + this.wokenSpacing() - Date.now()) : due);
     } catch (error) {

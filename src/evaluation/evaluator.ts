@@ -163,9 +163,10 @@ export class Evaluator extends BackgroundLoop {
 
   /**
    * The occurrences `decide` needs for a chunk of monitors: every window whose deadline could
-   * still take the new events (cron monitors; for heartbeats only the unsettled ones), the
-   * open windows of the last day, and each monitor's latest occurrence and, for heartbeats,
-   * latest success, where a run of missed windows starts. Every query walks an index over
+   * still take the new events (cron monitors; for heartbeats only the unsettled ones and those
+   * opened at the new beats' times, which make a repeated beat a duplicate), the open windows
+   * of the last day, and each monitor's latest occurrence and, for heartbeats, latest success,
+   * where a run of missed windows starts. Every query walks an index over
    * recent or unsettled rows only, so a pass costs the same after a year as on day one.
    */
   private async loadOccurrences(trx: Db, monitors: MonitorRow[], events: Map<number, EvaluatedEvent[]>, now: number) {
@@ -220,8 +221,27 @@ export class Evaluator extends BackgroundLoop {
         .execute();
     const latest = await latestOf(ids);
     const latestSuccess = heartbeatIds.length === 0 ? [] : await latestOf(heartbeatIds, 'success');
+    // A beat repeated later finds its own window (a duplicate) among the rows of its time span.
+    let from = Infinity;
+    let to = -Infinity;
+    for (const id of heartbeatIds) {
+      for (const e of events.get(id) ?? []) {
+        from = Math.min(from, e.timestamp);
+        to = Math.max(to, e.timestamp);
+      }
+    }
+    const beatWindows =
+      from > to
+        ? []
+        : await trx
+            .selectFrom('occurrences')
+            .selectAll()
+            .where('monitor_id', 'in', heartbeatIds)
+            .where('expected_at', '>=', from)
+            .where('expected_at', '<=', to)
+            .execute();
     const seen = new Set<number>();
-    const rows = [...unsettled, ...inReach, ...latest, ...latestSuccess].filter((r) => !seen.has(r.id) && seen.add(r.id));
+    const rows = [...unsettled, ...inReach, ...latest, ...latestSuccess, ...beatWindows].filter((r) => !seen.has(r.id) && seen.add(r.id));
     rows.sort((a, b) => Number(a.expected_at) - Number(b.expected_at) || a.id - b.id);
     for (const row of rows) {
       let list = byMonitor.get(row.monitor_id);

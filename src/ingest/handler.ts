@@ -28,8 +28,6 @@ const Endpoints = {
 } as const;
 type Endpoint = (typeof Endpoints)[keyof typeof Endpoints];
 
-const EMPTY = Buffer.alloc(0);
-
 // A client that streams far past the limit is cut off instead of drained forever.
 const DRAIN_FACTOR = 8;
 
@@ -79,8 +77,7 @@ async function handle(
     return sendError(res, new VigilError('invalid_api_key', 'api_key: unknown push API key'));
   }
   const now = deps.clock.now();
-  // A heartbeat says everything in its query string: its body, if any, is not read.
-  const body = endpoint === 'heartbeat' ? (req.resume(), EMPTY) : await readBody(req, deps.bodyLimit);
+  const body = await readBody(req, deps.bodyLimit);
   if (body === null) {
     const error = new VigilError('body_too_large', `body: larger than ${deps.bodyLimit} bytes`);
     await deps.writer.write([], [ingestError(appId, { line: 0, code: error.code, message: error.message, identifier: null }, now)]);

@@ -20,27 +20,37 @@ export type MonitorType = (typeof MonitorTypes)[number];
  * takes effect for the very next request.
  */
 export class Catalog {
-  private readonly appsByKeyHash = new Map<string, number>();
-  private readonly keyHashByApp = new Map<number, string>();
-  private readonly monitorsByApp = new Map<number, Map<string, CatalogMonitor>>();
+  private appsByKeyHash = new Map<string, number>();
+  private keyHashByApp = new Map<number, string>();
+  private monitorsByApp = new Map<number, Map<string, CatalogMonitor>>();
+  /** Counts changes made to this view, so a load that raced one can tell. */
+  private changes = 0;
   /** Valid push keys as presented, to their app: a SHA-256 per check-in is a few % of ingest. */
   private readonly appsByKey = new Map<string, number>();
 
   /** The `catalog_version` this view was loaded at. */
   private version = -1;
 
-  /** Loads every app key and monitor. */
+  /**
+   * Loads every app key and monitor into fresh maps, then swaps them in at once: check-ins
+   * keep being routed by the old view meanwhile. A change made through this process during
+   * the load (already in the database) makes it load again, so it is never undone.
+   */
   async load(store: Store): Promise<void> {
-    this.version = await readVersion(store);
-    this.appsByKeyHash.clear();
-    this.keyHashByApp.clear();
-    this.monitorsByApp.clear();
-    this.appsByKey.clear();
-    for (const app of await store.db.selectFrom('apps').select(['id', 'push_key_hash']).execute()) {
-      this.setAppKey(app.id, app.push_key_hash);
+    for (;;) {
+      const changes = this.changes;
+      const version = await readVersion(store);
+      const apps = await store.db.selectFrom('apps').select(['id', 'push_key_hash']).execute();
+      const monitors = await store.db.selectFrom('monitors').select(['id', 'app_id', 'identifier', 'type']).execute();
+      if (this.changes !== changes) continue;
+      this.version = version;
+      this.appsByKeyHash = new Map(apps.map((a) => [a.push_key_hash, a.id]));
+      this.keyHashByApp = new Map(apps.map((a) => [a.id, a.push_key_hash]));
+      this.monitorsByApp = new Map();
+      this.appsByKey.clear();
+      for (const m of monitors) this.putMonitor(m.app_id, m.identifier, { id: m.id, appId: m.app_id, type: m.type as MonitorType });
+      return;
     }
-    const monitors = await store.db.selectFrom('monitors').select(['id', 'app_id', 'identifier', 'type']).execute();
-    for (const m of monitors) this.putMonitor(m.app_id, m.identifier, { id: m.id, appId: m.app_id, type: m.type as MonitorType });
   }
 
   /** Reloads when another process (CLI, another instance) changed apps or monitors. */
@@ -86,6 +96,7 @@ export class Catalog {
   }
 
   setAppKey(appId: number, keyHash: string): void {
+    this.changes += 1;
     this.appsByKey.clear();
     const previous = this.keyHashByApp.get(appId);
     if (previous !== undefined) this.appsByKeyHash.delete(previous);
@@ -94,6 +105,7 @@ export class Catalog {
   }
 
   removeApp(appId: number): void {
+    this.changes += 1;
     this.appsByKey.clear();
     const keyHash = this.keyHashByApp.get(appId);
     if (keyHash !== undefined) this.appsByKeyHash.delete(keyHash);
@@ -102,12 +114,14 @@ export class Catalog {
   }
 
   putMonitor(appId: number, identifier: string, monitor: CatalogMonitor): void {
+    this.changes += 1;
     let monitors = this.monitorsByApp.get(appId);
     if (!monitors) this.monitorsByApp.set(appId, (monitors = new Map()));
     monitors.set(identifier, monitor);
   }
 
   removeMonitor(appId: number, identifier: string): void {
+    this.changes += 1;
     this.monitorsByApp.get(appId)?.delete(identifier);
   }
 }

@@ -19,7 +19,7 @@ export type ToIngestWorker = { readonly type: 'write'; readonly id: number; read
 export type FromIngestWorker =
   | { readonly type: 'ready' }
   | { readonly type: 'ack'; readonly ids: readonly number[] }
-  | { readonly type: 'fail'; readonly id: number; readonly message: string; readonly code: string | undefined }
+  | { readonly type: 'fail'; readonly ids: readonly number[]; readonly message: string; readonly code: string | undefined }
   | { readonly type: 'closed' };
 
 function errorCode(error: unknown): string | undefined {
@@ -94,21 +94,26 @@ function run(): void {
 }
 
 /**
- * Commits the writes together and acks them in one message. If that fails, each is
- * retried alone, so one bad batch fails only its own request.
+ * Errors one batch can cause by its content (a constraint, a value too big): after such a
+ * failure of a merged commit, each batch is retried alone, so only the bad one fails. Any
+ * other error (busy, I/O, disk full) is the database's and fails them all at once: retried
+ * one by one, each would wait out busy_timeout in turn.
  */
+const BATCH_ERRORS = /^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)/;
+
+/** Commits the writes together and acks them in one message (or fails them in one). */
 function commitAll(committer: IngestCommitter, writes: Extract<ToIngestWorker, { type: 'write' }>[], post: (message: FromIngestWorker) => void): void {
   try {
     committer.commit(...writes.map((w) => w.batch));
     post({ type: 'ack', ids: writes.map((w) => w.id) });
-    return;
   } catch (error) {
-    if (writes.length === 1) {
-      post({ type: 'fail', id: writes[0]!.id, message: errorMessage(error), code: errorCode(error) });
+    const code = errorCode(error);
+    if (writes.length > 1 && code !== undefined && BATCH_ERRORS.test(code)) {
+      for (const write of writes) commitAll(committer, [write], post);
       return;
     }
+    post({ type: 'fail', ids: writes.map((w) => w.id), message: errorMessage(error), code });
   }
-  for (const write of writes) commitAll(committer, [write], post);
 }
 
 run();

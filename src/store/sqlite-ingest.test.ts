@@ -114,6 +114,26 @@ describe('SqliteStore ingest thread', () => {
     expect(s.ingestCommits - before).toBe(2);
   });
 
+  it('fails the writes waiting behind a locked database together, not one busy timeout each', async () => {
+    const path = dbPath();
+    const s = await store(path, { busyTimeoutMs: 300 });
+    await s.writeIngest({ events: [event(1)], errors: [] });
+    const other = new BetterSqlite3(path);
+    other.prepare('BEGIN IMMEDIATE').run();
+    const started = Date.now();
+    const writes = Array.from({ length: 20 }, (_, i) => s.writeIngest({ events: [event(1, i)], errors: [] }));
+    const outcomes = await Promise.allSettled(writes);
+    const elapsed = Date.now() - started;
+    other.prepare('ROLLBACK').run();
+    other.close();
+    expect(outcomes.every((o) => o.status === 'rejected' && /SQLITE_BUSY|locked/i.test(String(o.reason)))).toBe(true);
+    // Retried one by one, the last would have waited 20 × 300 ms.
+    expect(elapsed).toBeLessThan(3000);
+    // The store works again once the other connection let go.
+    await s.writeIngest({ events: [event(2)], errors: [] });
+    expect(await count(s)).toBe(2);
+  });
+
   it('rejects pending and later writes when the thread dies, and /readyz (ping) fails', async () => {
     const s = await store();
     await s.writeIngest({ events: [event(1)], errors: [] });

@@ -512,7 +512,7 @@ class IngestThread {
   private onMessage(message: FromIngestWorker): void {
     if (message.type !== 'ack' && message.type !== 'fail') return;
     if (message.type === 'ack') this.commits += 1;
-    for (const id of message.type === 'ack' ? message.ids : [message.id]) {
+    for (const id of message.ids) {
       const pending = this.pending.get(id);
       if (!pending) continue;
       this.pending.delete(id);
