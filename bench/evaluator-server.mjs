@@ -60,7 +60,6 @@ function stats() {
   return {
     evaluator: { ...vigil.evaluator.stats },
     deliveries: { ...vigil.deliveries.stats },
-    writer: { ...vigil.writer.stats },
     passesLogged: passLog.start.length,
     loopDelayMs: { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max), mean: ms(loopDelay.mean) },
     memory: process.memoryUsage(),

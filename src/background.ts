@@ -3,15 +3,6 @@ import type { Logger } from 'pino';
 export interface BackgroundOptions {
   /** Never sleep longer than this, so a lost wake-up costs at most this much. */
   readonly maxSleepMs: number;
-  /** Woken runs are spaced at least this far apart (coalescing bursts of wake-ups). */
-  readonly minIntervalMs?: number;
-  /**
-   * Woken runs also wait this many times as long as the last pass took (at most
-   * `maxIntervalMs`), so a loop woken all the time keeps to a bounded share of the event
-   * loop: 20 means about 5 %.
-   */
-  readonly spacingFactor?: number;
-  readonly maxIntervalMs?: number;
   readonly logger: Logger;
   /** For the log line when a run fails. */
   readonly name: string;
@@ -31,9 +22,6 @@ export abstract class BackgroundLoop {
   private again = false;
   private stopped = true;
   private lastRunAt = 0;
-  private lastPassMs = 0;
-  /** Set by `runPass` to how long the pass worked, when that is less than it took (waits). */
-  protected passWorkMs: number | undefined;
 
   constructor(private readonly loopOptions: BackgroundOptions) {}
 
@@ -41,6 +29,10 @@ export abstract class BackgroundLoop {
   protected abstract runPass(): Promise<boolean>;
   /** Milliseconds until the next pass is due, or null for nothing known. */
   protected abstract nextDueIn(): Promise<number | null>;
+  /** How long after the last pass began a woken pass may run (coalescing bursts of wake-ups). */
+  protected wokenSpacingMs(): number {
+    return 0;
+  }
 
   start(): void {
     this.stopped = false;
@@ -64,15 +56,10 @@ export abstract class BackgroundLoop {
       return;
     }
     const now = Date.now();
-    const delay = Math.max(0, this.lastRunAt + this.wokenSpacing() - now);
+    const delay = Math.max(0, this.lastRunAt + this.wokenSpacingMs() - now);
     // A timer that fires sooner already covers this wake-up.
     if (this.timer !== undefined && this.timerAt <= now + delay) return;
     this.arm(delay);
-  }
-
-  private wokenSpacing(): number {
-    const { minIntervalMs = 0, spacingFactor = 0, maxIntervalMs = Infinity } = this.loopOptions;
-    return Math.max(minIntervalMs, Math.min(maxIntervalMs, spacingFactor * this.lastPassMs));
   }
 
   /** Runs passes until nothing is due; resolves when done. */
@@ -83,7 +70,7 @@ export abstract class BackgroundLoop {
     }
     this.running = this.loop().finally(() => {
       this.running = null;
-      // A wake-up between the loop's last look and now: not lost.
+      // Woken while running: the next woken pass, unless something is due before.
       if (this.again && !this.stopped) {
         this.again = false;
         this.wake();
@@ -110,17 +97,14 @@ export abstract class BackgroundLoop {
       while (more && !this.stopped) {
         this.again = false;
         this.lastRunAt = Date.now();
-        this.passWorkMs = undefined;
         more = await this.runPass();
-        this.lastPassMs = this.passWorkMs ?? Date.now() - this.lastRunAt;
         // Synchronous drivers resolve at once: give requests a turn between passes.
         await new Promise((resolve) => setImmediate(resolve));
       }
       if (this.stopped) return;
       const due = (await this.nextDueIn()) ?? this.loopOptions.maxSleepMs;
-      if (this.stopped) return;
-      // Woken during the pass: the next woken run, unless something is due before.
-      this.arm(this.again ? Math.min(due, this.lastRunAt + this.wokenSpacing() - Date.now()) : due);
+      // A wake-up during the pass is served when the loop ends (runOnce).
+      if (!this.stopped) this.arm(due);
     } catch (error) {
       this.loopOptions.logger.error({ err: error }, `${this.loopOptions.name} pass failed; retrying in 1 s`);
       if (!this.stopped) this.arm(1000);

@@ -64,14 +64,11 @@ export class Evaluator extends BackgroundLoop {
     logger: Logger,
     private readonly options: EvaluatorOptions,
   ) {
-    super({
-      maxSleepMs: MAX_SLEEP_MS,
-      minIntervalMs: EVENT_PASS_INTERVAL_MS,
-      spacingFactor: EVENT_PASS_SPACING_FACTOR,
-      maxIntervalMs: EVENT_PASS_MAX_INTERVAL_MS,
-      logger,
-      name: 'evaluation',
-    });
+    super({ maxSleepMs: MAX_SLEEP_MS, logger, name: 'evaluation' });
+  }
+
+  protected override wokenSpacingMs(): number {
+    return Math.max(EVENT_PASS_INTERVAL_MS, Math.min(EVENT_PASS_MAX_INTERVAL_MS, EVENT_PASS_SPACING_FACTOR * this.stats.lastPassMs));
   }
 
   protected async nextDueIn(): Promise<number | null> {
@@ -155,7 +152,7 @@ export class Evaluator extends BackgroundLoop {
       this.stats.eventsEvaluated += eventCount;
     });
     this.stats.passes += 1;
-    this.stats.lastPassMs = this.passWorkMs = performance.now() - started;
+    this.stats.lastPassMs = performance.now() - started;
     this.stats.busyMs += this.stats.lastPassMs;
     if (enqueued > 0) this.options.onEnqueued?.();
     return more;

@@ -25,15 +25,12 @@ export class IngestWriter {
   private events: NewCheckInEvent[] = [];
   private errors: NewIngestError[] = [];
   private waiters: Waiter[] = [];
-  private flushing: Promise<void> | null = null;
-  /** Commits handed to a store that groups by itself, not settled yet. */
+  /** Commits handed to the store, not settled yet: at most one unless the store groups. */
   private readonly inFlight = new Set<Promise<void>>();
-  /** Events handed to the store and not yet committed (or failed). */
+  /** Events in those commits. */
   private inFlightEvents = 0;
   private scheduled = false;
   private stopped = false;
-  /** Commits made and rows written, for /metrics and the benchmark. */
-  readonly stats = { commits: 0, events: 0, errors: 0 };
 
   constructor(
     private readonly store: Store,
@@ -56,7 +53,8 @@ export class IngestWriter {
   }
 
   private schedule(): void {
-    if (this.scheduled || (this.flushing && !this.store.groupsIngestCommits)) return;
+    // A store that does not group gets the next commit when the current one returns (commit()).
+    if (this.scheduled || (this.inFlight.size > 0 && !this.store.groupsIngestCommits)) return;
     this.scheduled = true;
     // setImmediate: let every request already parsed in this turn of the event loop join.
     setImmediate(() => {
@@ -65,7 +63,7 @@ export class IngestWriter {
     });
   }
 
-  /** Moves everything queued into one group commit (handed over at once if the store groups). */
+  /** Hands everything queued to the store as one group commit. */
   private flush(): void {
     const events = this.events;
     const errors = this.errors;
@@ -73,10 +71,6 @@ export class IngestWriter {
     this.events = [];
     this.errors = [];
     this.waiters = [];
-    if (!this.store.groupsIngestCommits) {
-      this.flushing = this.commit(events, errors, waiters);
-      return;
-    }
     const commit = this.commit(events, errors, waiters);
     this.inFlight.add(commit);
     this.inFlightEvents += events.length;
@@ -90,19 +84,13 @@ export class IngestWriter {
     let failure: { error: unknown } | undefined;
     try {
       await this.store.writeIngest({ events, errors });
-      this.stats.commits += 1;
-      this.stats.events += events.length;
-      this.stats.errors += errors.length;
     } catch (error) {
       failure = { error };
     }
-    if (!this.store.groupsIngestCommits) {
-      // The previous commit finished: the next one starts now, before these callers are
-      // answered, so the store commits it while this thread sends the answers. Whatever
-      // queued during the commit is in it.
-      this.flushing = null;
-      if (this.waiters.length > 0) this.flush();
-    }
+    // A store that does not group: the next commit starts now, before these callers are
+    // answered, so the store commits it while this thread sends the answers. Whatever
+    // queued during the commit is in it.
+    if (!this.store.groupsIngestCommits && this.waiters.length > 0) this.flush();
     for (const w of waiters) {
       if (failure) w.reject(failure.error);
       else w.resolve();
@@ -111,9 +99,8 @@ export class IngestWriter {
 
   /** Resolves when everything queued so far is committed (or failed). */
   async drain(): Promise<void> {
-    while (this.flushing || this.scheduled || this.waiters.length > 0 || this.inFlight.size > 0) {
-      if (this.flushing) await this.flushing;
-      else if (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    while (this.scheduled || this.waiters.length > 0 || this.inFlight.size > 0) {
+      if (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
       else await new Promise((resolve) => setImmediate(resolve));
     }
   }

@@ -87,6 +87,17 @@ describe('SQLite ingest encoding', () => {
   });
 });
 
+describe('SqliteStore in memory', () => {
+  it('commits ingest on the main connection, dropping the events of a monitor deleted meanwhile', async () => {
+    const s = await store(':memory:');
+    expect(s.groupsIngestCommits).toBe(false);
+    await sql`delete from monitors where id = 2`.execute(s.db);
+    await s.writeIngest({ events: [event(1), event(2), event(1, 1)], errors: [] });
+    expect(await count(s)).toBe(2);
+    expect(s.ingestCommits).toBe(1);
+  });
+});
+
 describe('SqliteStore ingest thread', () => {
   it('commits on the thread; every write resolves after its rows are visible to the main connection', async () => {
     const s = await store();

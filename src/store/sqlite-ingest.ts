@@ -90,17 +90,6 @@ export interface IngestCommitterOptions {
   readonly walLimitBytes?: number;
 }
 
-export interface CommitterStats {
-  commits: number;
-  events: number;
-  /** Events dropped because their monitor (or app, for errors) no longer exists. */
-  dropped: number;
-  checkpoints: number;
-  truncations: number;
-  checkpointMsTotal: number;
-  checkpointMsMax: number;
-}
-
 export const INGEST_DEFAULTS: Required<IngestCommitterOptions> = Object.freeze({
   busyTimeoutMs: 5000,
   checkpointIntervalMs: 1000,
@@ -111,26 +100,81 @@ export const INGEST_DEFAULTS: Required<IngestCommitterOptions> = Object.freeze({
 const EVENT_COLUMNS = 'monitor_id, check_in_type, kind, digest, timestamp, received_at, hostname, exit_code, output, client_timestamp';
 
 /**
- * The ingest worker's own connection to a file database, and how it commits.
- *
- * - synchronous=FULL: the WAL is fsynced at every commit; `commit` returns only then.
- * - foreign_keys=OFF: inside the write transaction, each distinct monitor (app) of the
- *   batch is looked up once and rows of vanished ones are skipped. Holding the write lock,
- *   nothing can delete a monitor in between, so this is the `WHERE EXISTS` guard without
- *   running it (and the foreign-key check) per row. ON DELETE CASCADE still runs on the
- *   main connection, which keeps foreign_keys=ON and is where deletes happen.
- * - wal_autocheckpoint=0: no commit ever runs a checkpoint; `maybeCheckpoint`, called
- *   after a commit was acknowledged, does (see there).
+ * Inserts encoded batches on a connection, inside the caller's write transaction: each
+ * distinct monitor (app) of a batch is looked up once and the rows of one that no longer
+ * exists are skipped. Holding the write lock, nothing can delete a monitor in between, so
+ * this is a `WHERE EXISTS` guard without running it (or a foreign-key check) per row. Used
+ * by the ingest thread and, for `:memory:`, on the main connection.
  */
-export class IngestCommitter {
-  readonly stats: CommitterStats = { commits: 0, events: 0, dropped: 0, checkpoints: 0, truncations: 0, checkpointMsTotal: 0, checkpointMsMax: 0 };
-  private readonly db: BetterSqlite3.Database;
-  private readonly walPath: string;
-  private readonly options: Required<IngestCommitterOptions>;
+export class IngestInserter {
   private readonly insertEvent: BetterSqlite3.Statement;
   private readonly insertError: BetterSqlite3.Statement;
   private readonly monitorExists: BetterSqlite3.Statement<[number], number>;
   private readonly appExists: BetterSqlite3.Statement<[number], number>;
+
+  constructor(db: BetterSqlite3.Database) {
+    this.insertEvent = db.prepare(`INSERT INTO check_in_events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.insertError = db.prepare('INSERT INTO ingest_errors (app_id, identifier, code, message, line, received_at) VALUES (?, ?, ?, ?, ?, ?)');
+    this.monitorExists = db.prepare<[number], number>('SELECT 1 FROM monitors WHERE id = ?').pluck();
+    this.appExists = db.prepare<[number], number>('SELECT 1 FROM apps WHERE id = ?').pluck();
+  }
+
+  insert(batch: EncodedBatch): void {
+    const { numbers, strings, table } = batch;
+    const text = (at: number | undefined): string | null => (at === undefined || at < 0 ? null : (table[at] ?? null));
+    const nullable = (value: number | undefined): number | null => (value === undefined || Number.isNaN(value) ? null : value);
+    const monitorExists = existsOnce(this.monitorExists);
+    let n = 0;
+    let s = 0;
+    for (let i = 0; i < batch.eventCount; i++, n += EVENT_NUMBERS, s += EVENT_STRINGS) {
+      const monitorId = numbers[n]!;
+      if (!monitorExists(monitorId)) continue;
+      this.insertEvent.run(
+        monitorId,
+        text(strings[s]),
+        text(strings[s + 1]),
+        text(strings[s + 2]),
+        numbers[n + 1],
+        numbers[n + 2],
+        text(strings[s + 3]),
+        nullable(numbers[n + 3]),
+        text(strings[s + 4]),
+        nullable(numbers[n + 4]),
+      );
+    }
+    const appExists = existsOnce(this.appExists);
+    const errors = batch.errors;
+    for (let o = 0; o + ERROR_VALUES <= errors.length; o += ERROR_VALUES) {
+      const appId = Number(errors[o]);
+      if (appExists(appId)) this.insertError.run(appId, errors[o + 1], errors[o + 2], errors[o + 3], errors[o + 4], errors[o + 5]);
+    }
+  }
+}
+
+/** `statement` (SELECT 1 … WHERE id = ?) asked once per id. */
+function existsOnce(statement: BetterSqlite3.Statement<[number], number>): (id: number) => boolean {
+  const known = new Map<number, boolean>();
+  return (id) => {
+    let exists = known.get(id);
+    if (exists === undefined) known.set(id, (exists = statement.get(id) !== undefined));
+    return exists;
+  };
+}
+
+/**
+ * The ingest worker's own connection to a file database, and how it commits.
+ *
+ * - synchronous=FULL: the WAL is fsynced at every commit; `commit` returns only then.
+ * - foreign_keys=OFF: `IngestInserter` checks each monitor (app) once per batch instead.
+ *   ON DELETE CASCADE still runs on the main connection, which keeps foreign_keys=ON and
+ *   is where deletes happen.
+ * - wal_autocheckpoint=0: no commit ever runs a checkpoint; `maybeCheckpoint`, called
+ *   after a commit was acknowledged, does (see there).
+ */
+export class IngestCommitter {
+  private readonly db: BetterSqlite3.Database;
+  private readonly walPath: string;
+  private readonly options: Required<IngestCommitterOptions>;
   private readonly transaction: (batches: readonly EncodedBatch[]) => void;
   private lastCheckpoint = performance.now();
 
@@ -149,71 +193,20 @@ export class IngestCommitter {
       // When the WAL starts over after a checkpoint, its file is cut back to this size,
       // so the file's size above it is the WAL's live size (see maybeCheckpoint).
       this.db.pragma(`journal_size_limit = ${Math.floor(this.options.checkpointBytes)}`);
-      this.insertEvent = this.db.prepare(`INSERT INTO check_in_events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-      this.insertError = this.db.prepare(
-        'INSERT INTO ingest_errors (app_id, identifier, code, message, line, received_at) VALUES (?, ?, ?, ?, ?, ?)',
-      );
-      this.monitorExists = this.db.prepare<[number], number>('SELECT 1 FROM monitors WHERE id = ?').pluck();
-      this.appExists = this.db.prepare<[number], number>('SELECT 1 FROM apps WHERE id = ?').pluck();
+      const inserter = new IngestInserter(this.db);
+      const run = this.db.transaction((batches: readonly EncodedBatch[]) => {
+        for (const batch of batches) inserter.insert(batch);
+      });
+      this.transaction = (batches) => run.immediate(batches);
     } catch (error) {
       this.db.close();
       throw error;
     }
-    const run = this.db.transaction((batches: readonly EncodedBatch[]) => {
-      for (const batch of batches) this.insert(batch);
-    });
-    this.transaction = (batches) => run.immediate(batches);
   }
 
   /** Stores the batches in one transaction; returns once it is committed and fsynced. */
   commit(...batches: EncodedBatch[]): void {
     this.transaction(batches);
-    this.stats.commits += 1;
-  }
-
-  private insert(batch: EncodedBatch): void {
-    const { numbers, strings, table } = batch;
-    const text = (at: number | undefined): string | null => (at === undefined || at < 0 ? null : (table[at] ?? null));
-    const nullable = (value: number | undefined): number | null => (value === undefined || Number.isNaN(value) ? null : value);
-    const monitors = new Map<number, boolean>();
-    let n = 0;
-    let s = 0;
-    for (let i = 0; i < batch.eventCount; i++, n += EVENT_NUMBERS, s += EVENT_STRINGS) {
-      const monitorId = numbers[n]!;
-      let exists = monitors.get(monitorId);
-      if (exists === undefined) {
-        exists = this.monitorExists.get(monitorId) !== undefined;
-        monitors.set(monitorId, exists);
-      }
-      if (!exists) {
-        this.stats.dropped += 1;
-        continue;
-      }
-      this.insertEvent.run(
-        monitorId,
-        text(strings[s]),
-        text(strings[s + 1]),
-        text(strings[s + 2]),
-        numbers[n + 1],
-        numbers[n + 2],
-        text(strings[s + 3]),
-        nullable(numbers[n + 3]),
-        text(strings[s + 4]),
-        nullable(numbers[n + 4]),
-      );
-      this.stats.events += 1;
-    }
-    const apps = new Map<number, boolean>();
-    const errors = batch.errors;
-    for (let o = 0; o + ERROR_VALUES <= errors.length; o += ERROR_VALUES) {
-      const appId = Number(errors[o]);
-      let exists = apps.get(appId);
-      if (exists === undefined) {
-        exists = this.appExists.get(appId) !== undefined;
-        apps.set(appId, exists);
-      }
-      if (exists) this.insertError.run(appId, errors[o + 1], errors[o + 2], errors[o + 3], errors[o + 4], errors[o + 5]);
-    }
   }
 
   /**
@@ -232,14 +225,7 @@ export class IngestCommitter {
     this.lastCheckpoint = now;
     if (!force && size === 0) return;
     this.db.pragma('wal_checkpoint(PASSIVE)');
-    if (this.walSize() > this.options.walLimitBytes) {
-      this.db.pragma('wal_checkpoint(TRUNCATE)');
-      this.stats.truncations += 1;
-    }
-    const ms = performance.now() - now;
-    this.stats.checkpoints += 1;
-    this.stats.checkpointMsTotal += ms;
-    this.stats.checkpointMsMax = Math.max(this.stats.checkpointMsMax, ms);
+    if (this.walSize() > this.options.walLimitBytes) this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.lastCheckpoint = performance.now();
   }
 

@@ -17,8 +17,8 @@ import {
   type QueryResult,
 } from 'kysely';
 import { applyMigrations, countPendingMigrations, migrationProvider } from './migrations.js';
-import type { Database, NewCheckInEvent, NewIngestError } from './schema.js';
-import { INGEST_DEFAULTS, encodeBatch, type IngestCommitterOptions } from './sqlite-ingest.js';
+import type { Database } from './schema.js';
+import { INGEST_DEFAULTS, IngestInserter, encodeBatch, type IngestCommitterOptions } from './sqlite-ingest.js';
 import type { FromIngestWorker, IngestWorkerData, ToIngestWorker } from './sqlite-ingest-worker.js';
 import type { IngestBatch, Store, StoreCapabilities } from './store.js';
 
@@ -46,8 +46,6 @@ const CLOSE_TIMEOUT_MS = 10_000;
 export class SqliteStore implements Store {
   readonly db: Kysely<Database>;
   readonly capabilities = capabilities;
-  /** The ingest thread merges the batches that wait for it; `:memory:` commits each one. */
-  readonly groupsIngestCommits: boolean;
   private memoryCommits = 0;
   readonly description: string;
   private readonly raw: BetterSqlite3.Database;
@@ -66,7 +64,6 @@ export class SqliteStore implements Store {
   constructor(path: string, private readonly ingestOptions: IngestCommitterOptions = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.path = path;
-    this.groupsIngestCommits = path !== ':memory:';
     this.description = `sqlite:${path}`;
     this.raw = new BetterSqlite3(path);
     this.raw.pragma('journal_mode = WAL');
@@ -88,32 +85,25 @@ export class SqliteStore implements Store {
   }
 
   private prepareWriteBatch(): (batch: IngestBatch) => void {
-    // INSERT … SELECT … WHERE EXISTS: a monitor deleted between lookup and commit drops
-    // its events instead of failing everyone else's in the same group commit.
-    const insertEvent = this.raw.prepare(
-      `INSERT INTO check_in_events (monitor_id, check_in_type, kind, digest, timestamp, received_at, hostname, exit_code, output, client_timestamp)
-       SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM monitors WHERE id = ?)`,
-    );
-    const insertError = this.raw.prepare(
-      `INSERT INTO ingest_errors (app_id, identifier, code, message, line, received_at)
-       SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM apps WHERE id = ?)`,
-    );
-    const transaction = this.raw.transaction((batch: IngestBatch) => {
-      for (const e of batch.events) insertEventRow(insertEvent, e);
-      for (const e of batch.errors) insertErrorRow(insertError, e);
-    });
+    const inserter = new IngestInserter(this.raw);
+    const transaction = this.raw.transaction((batch: IngestBatch) => inserter.insert(encodeBatch(batch).encoded));
     return (batch) => transaction.immediate(batch);
   }
 
   writeIngest(batch: IngestBatch): Promise<void> {
     if (this.closed) return Promise.reject(new Error('the store is closed'));
     if (batch.events.length === 0 && batch.errors.length === 0) return Promise.resolve();
-    const write = this.path === ':memory:' ? this.writeOnConnection(batch) : this.writeOnThread(batch);
+    const write = this.groupsIngestCommits ? this.writeOnThread(batch) : this.writeOnConnection(batch);
     // close() waits for these, including any still waiting for the thread or the lock.
     this.writes.add(write);
     const done = (): void => void this.writes.delete(write);
     write.then(done, done);
     return write;
+  }
+
+  /** The ingest thread merges the batches that wait for it; `:memory:` commits each one. */
+  get groupsIngestCommits(): boolean {
+    return this.path !== ':memory:';
   }
 
   get ingestCommits(): number {
@@ -131,9 +121,8 @@ export class SqliteStore implements Store {
   }
 
   private async writeOnThread(batch: IngestBatch): Promise<void> {
-    // Fast path, synchronous up to the post: the writer calls this as soon as the previous
-    // commit is acknowledged, and the batch should reach the thread before the answers to
-    // the previous one are written.
+    // Fast path, synchronous up to the post: called once per turn of the event loop under
+    // load, so the batch should reach the thread before this turn's answers are written.
     let thread = this.ingestThread;
     let release = thread ? this.writeLock.tryAcquire('ingest') : undefined;
     if (!thread || !release) {
@@ -187,26 +176,6 @@ export class SqliteStore implements Store {
   }
 }
 
-function insertEventRow(statement: BetterSqlite3.Statement, e: NewCheckInEvent): void {
-  statement.run(
-    e.monitor_id,
-    e.check_in_type,
-    e.kind ?? null,
-    e.digest ?? null,
-    e.timestamp,
-    e.received_at,
-    e.hostname ?? null,
-    e.exit_code ?? null,
-    e.output ?? null,
-    e.client_timestamp ?? null,
-    e.monitor_id,
-  );
-}
-
-function insertErrorRow(statement: BetterSqlite3.Statement, e: NewIngestError): void {
-  statement.run(e.app_id, e.identifier ?? null, e.code, e.message, e.line ?? null, e.received_at, e.app_id);
-}
-
 /** The longest a transaction or other main-thread write waits behind ingest commits (ms). */
 const OTHER_WRITERS_MAX_WAIT_MS = 100;
 
@@ -223,12 +192,12 @@ interface LockWaiter {
  * with an idempotent release function.
  *
  * Ingest batches share it: the ingest thread commits them in order, merging those that
- * wait for it. Ingest goes first: under load the evaluator runs passes back to back, each a
- * transaction of tens of ms, and with a first-come order every group commit would wait
- * for a whole pass. When an ingest commit releases the lock, other writers get it only
- * after a turn of the event loop, so the next group commit (requested as the previous one
- * is acknowledged) takes it first; but none waits more than
- * `OTHER_WRITERS_MAX_WAIT_MS`: once one has, it goes next.
+ * wait for it. Ingest goes first: an evaluator pass is a transaction of tens of ms, and
+ * with a first-come order every group commit would wait for a whole pass. When the last
+ * ingest batch releases the lock, other writers get it only after a turn of the event
+ * loop, so the batch that turn hands over takes it first; but none waits more than
+ * `OTHER_WRITERS_MAX_WAIT_MS`: once one has, no new ingest batch gets the lock until it
+ * had its turn.
  */
 class WriteLock {
   private holder: LockKind | undefined;
@@ -249,10 +218,8 @@ class WriteLock {
 
   /** The release function if the lock could be taken at once (now held), else undefined. */
   tryAcquire(kind: LockKind = 'other'): (() => void) | undefined {
-    if (kind === 'ingest' && this.holder === 'ingest' && !this.starving()) return this.grant(kind);
-    if (this.holder !== undefined) return undefined;
-    if (kind === 'other' && (this.graceTimer !== undefined || this.other.length > 0 || this.ingest.length > 0)) return undefined;
-    if (kind === 'ingest' && this.starving()) return undefined;
+    if (kind === 'ingest') return this.holder !== 'other' && !this.starving() ? this.grant(kind) : undefined;
+    if (this.holder !== undefined || this.graceTimer !== undefined || this.other.length > 0 || this.ingest.length > 0) return undefined;
     return this.grant(kind);
   }
 
