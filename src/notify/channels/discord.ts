@@ -3,14 +3,11 @@
  * summary, the facts as fields and a link. Mentions are disabled so a job called `@everyone`
  * cannot ping a whole server.
  */
-import type { Channel, Notification } from '../types.js';
-import { configObject, maskUrlPath, urlField } from './fields.js';
-import { guard, postAndClassify } from './http.js';
+import type { Notification } from '../types.js';
 import { buildMessage, truncate, type Message } from './message.js';
+import { webhookUrlChannel, type WebhookUrlConfig } from './webhook-url.js';
 
-export interface DiscordConfig {
-  readonly webhook_url: string;
-}
+export type DiscordConfig = WebhookUrlConfig;
 
 export const DiscordColors: Readonly<Record<Message['kind'], number>> = { opened: 0xd93f3f, resolved: 0x2eb67d, test: 0x5865f2 };
 
@@ -40,23 +37,4 @@ export function discordPayload(n: Notification, now?: number): Record<string, un
 }
 
 /** Discord webhook channel. */
-export const discordChannel: Channel<DiscordConfig> = {
-  type: 'discord',
-  parseConfig(config: unknown): DiscordConfig {
-    const c = configObject(config, ['webhook_url']);
-    return { webhook_url: urlField(c, 'webhook_url', true) };
-  },
-  redact(config: DiscordConfig): Record<string, unknown> {
-    return { webhook_url: maskUrlPath(config.webhook_url) };
-  },
-  send(config: DiscordConfig, n: Notification) {
-    return guard(() =>
-      postAndClassify({
-        url: config.webhook_url,
-        body: JSON.stringify(discordPayload(n)),
-        headers: { 'content-type': 'application/json' },
-        secrets: [new URL(config.webhook_url).pathname],
-      }),
-    );
-  },
-};
+export const discordChannel = webhookUrlChannel('discord', (n) => discordPayload(n));

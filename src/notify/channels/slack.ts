@@ -3,14 +3,11 @@
  * message itself (header, summary, facts, a button to the monitor). Slack-compatible relays
  * (Mattermost, Rocket.Chat) read the same `text`.
  */
-import type { Channel, Notification } from '../types.js';
-import { configObject, maskUrlPath, urlField } from './fields.js';
-import { guard, postAndClassify } from './http.js';
+import type { Notification } from '../types.js';
 import { buildMessage, truncate, type Message } from './message.js';
+import { webhookUrlChannel, type WebhookUrlConfig } from './webhook-url.js';
 
-export interface SlackConfig {
-  readonly webhook_url: string;
-}
+export type SlackConfig = WebhookUrlConfig;
 
 /** Escapes the three characters Slack mrkdwn treats as control characters. */
 export function escapeSlack(text: string): string {
@@ -42,23 +39,4 @@ export function slackPayload(n: Notification, now?: number): Record<string, unkn
 }
 
 /** Slack incoming-webhook channel. */
-export const slackChannel: Channel<SlackConfig> = {
-  type: 'slack',
-  parseConfig(config: unknown): SlackConfig {
-    const c = configObject(config, ['webhook_url']);
-    return { webhook_url: urlField(c, 'webhook_url', true) };
-  },
-  redact(config: SlackConfig): Record<string, unknown> {
-    return { webhook_url: maskUrlPath(config.webhook_url) };
-  },
-  send(config: SlackConfig, n: Notification) {
-    return guard(() =>
-      postAndClassify({
-        url: config.webhook_url,
-        body: JSON.stringify(slackPayload(n)),
-        headers: { 'content-type': 'application/json' },
-        secrets: [new URL(config.webhook_url).pathname],
-      }),
-    );
-  },
-};
+export const slackChannel = webhookUrlChannel('slack', (n) => slackPayload(n));

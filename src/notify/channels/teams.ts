@@ -2,14 +2,12 @@
  * Microsoft Teams: an Adaptive Card in a `message` envelope, the format both the Workflows
  * ("When a Teams webhook request is received") and the retired Office 365 connector webhooks take.
  */
-import type { Channel, DeliveryOutcome, Notification } from '../types.js';
-import { configObject, maskUrlPath, urlField } from './fields.js';
-import { classifyStatus, describeAnswer, guard, isAnswer, outcomeOf, post } from './http.js';
+import type { DeliveryOutcome, Notification } from '../types.js';
+import { classifyStatus, describeAnswer, type Answer } from './http.js';
 import { buildMessage, type Message } from './message.js';
+import { webhookUrlChannel, type WebhookUrlConfig } from './webhook-url.js';
 
-export interface TeamsConfig {
-  readonly webhook_url: string;
-}
+export type TeamsConfig = WebhookUrlConfig;
 
 const COLORS: Readonly<Record<Message['kind'], string>> = { opened: 'Attention', resolved: 'Good', test: 'Accent' };
 
@@ -36,7 +34,7 @@ export function teamsPayload(n: Notification, now?: number): Record<string, unkn
 }
 
 /** Legacy connectors answer 200 with an error text instead of failing; take the status from it. */
-function teamsOutcome(status: number, text: string, secrets: readonly string[]): DeliveryOutcome | undefined {
+function teamsOutcome({ status, text }: Answer, secrets: readonly string[]): DeliveryOutcome | undefined {
   const embedded = /returned HTTP error (\d{3})/i.exec(text);
   if (status >= 200 && status < 300 && embedded?.[1]) {
     const outcome = classifyStatus(Number(embedded[1]), describeAnswer({ status, text, location: null }, secrets));
@@ -46,23 +44,8 @@ function teamsOutcome(status: number, text: string, secrets: readonly string[]):
 }
 
 /** Microsoft Teams webhook channel. */
-export const teamsChannel: Channel<TeamsConfig> = {
-  type: 'teams',
-  parseConfig(config: unknown): TeamsConfig {
-    const c = configObject(config, ['webhook_url']);
-    return { webhook_url: urlField(c, 'webhook_url', true) };
-  },
-  redact(config: TeamsConfig): Record<string, unknown> {
-    return { webhook_url: maskUrlPath(config.webhook_url) };
-  },
-  send(config: TeamsConfig, n: Notification) {
-    return guard(async () => {
-      const url = new URL(config.webhook_url);
-      // Workflow URLs carry their signature in the query (`sig=…`), connector URLs in the path.
-      const secrets = [url.pathname, url.search];
-      const answer = await post({ url: config.webhook_url, body: JSON.stringify(teamsPayload(n)), headers: { 'content-type': 'application/json' }, secrets });
-      if (!isAnswer(answer)) return answer;
-      return teamsOutcome(answer.status, answer.text, secrets) ?? outcomeOf(answer, secrets);
-    });
-  },
-};
+export const teamsChannel = webhookUrlChannel('teams', (n) => teamsPayload(n), {
+  // Workflow URLs carry their signature in the query (`sig=…`), connector URLs in the path.
+  secrets: (url) => [url.pathname, url.search],
+  interpret: teamsOutcome,
+});
