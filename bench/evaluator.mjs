@@ -45,13 +45,16 @@
 //                            prints where the time went (the .cpuprofile is kept in $TMPDIR)
 //   BENCH_KEEP=1             keep the temporary directory; BENCH_TMPDIR=/path to place it
 import { createHash, randomBytes } from 'node:crypto';
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:http';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { cpuSeconds, memory, runNode } from './lib/processes.mjs';
+import { percentile } from './lib/stats.mjs';
+import { summarizeProfile } from './lib/cpuprof.mjs';
 
 const wallStart = Date.now();
 const here = dirname(fileURLToPath(import.meta.url));
@@ -114,11 +117,6 @@ const TARGET_MONITORS = 100_000;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
-function percentile(sorted, p) {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank];
-}
 function summary(values) {
   const sorted = Float64Array.from(values).sort();
   let sum = 0;
@@ -136,33 +134,6 @@ function summary(values) {
 const f = (v, digits = 0) => (Number.isFinite(v) ? v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '–');
 const ms = (v) => (Number.isFinite(v) ? (Math.abs(v) >= 100 ? `${f(v)} ms` : `${f(v, 1)} ms`) : '–');
 
-let clockTicks;
-function cpuSeconds(pid) {
-  if (clockTicks === undefined) {
-    try {
-      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
-    } catch {
-      clockTicks = 100;
-    }
-    if (!Number.isFinite(clockTicks) || clockTicks <= 0) clockTicks = 100;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / clockTicks;
-  } catch {
-    return NaN;
-  }
-}
-function memory(pid) {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kib = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-    return { rssMiB: kib('VmRSS') / 1024, peakMiB: kib('VmHWM') / 1024 };
-  } catch {
-    return { rssMiB: NaN, peakMiB: NaN };
-  }
-}
 const selfCpu = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
@@ -213,15 +184,6 @@ process.on('SIGINT', () => abort('interrupted', 130));
 process.on('SIGTERM', () => abort('terminated', 143));
 process.on('uncaughtException', (error) => abort(error.stack ?? String(error)));
 process.on('unhandledRejection', (error) => abort(error?.stack ?? String(error)));
-
-function runNode(args, env, timeoutMs = 120_000) {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, args, { env, timeout: timeoutMs, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`node ${args.join(' ')} failed: ${error.message}\n${stderr}`));
-      else resolve(stdout);
-    });
-  });
-}
 
 /** Starts bench/evaluator-server.mjs; resolves on its IPC `ready` message. */
 function startServer(env, logPath) {
@@ -538,7 +500,7 @@ async function main() {
     VIGIL_INGEST_TOLERANCE: String(settings.tolerance),
     VIGIL_LOG_LEVEL: settings.logLevel,
   };
-  await runNode([cli, 'migrate'], env);
+  await runNode([cli, 'migrate'], { env, timeoutMs: 120_000 });
 
   receiver = await startReceiver();
   const seedStart = Date.now();
@@ -869,8 +831,7 @@ async function main() {
   });
 
   if (profiled) {
-    const { summarizeCpuProfile } = await import('./evaluator-cpuprof.mjs');
-    const prof = summarizeCpuProfile(JSON.parse(readFileSync(profilePath, 'utf8')), root);
+    const prof = summarizeProfile(JSON.parse(readFileSync(profilePath, 'utf8')), root, 15);
     // Outside the temporary directory (removed at the end) and outside the repository.
     const kept = join(process.env.BENCH_TMPDIR || tmpdir(), `vigil-evaluator-${settings.monitors}-${Date.now()}.cpuprofile`);
     try {
@@ -881,10 +842,10 @@ async function main() {
     console.log(`\n  CPU profile of the load window: ${f(prof.busySeconds, 1)} s busy (kept: ${kept}; open in Chrome DevTools)`);
     const list = (title, items) => {
       console.log(`  ${title}`);
-      for (const i of items) console.log(`    ${f(i.pct, 1).padStart(5)}%  ${f(i.ms).padStart(7)} ms  ${i.name}`);
+      for (const i of items) console.log(`    ${f(i.pct, 1).padStart(5)}%  ${f(i.ms).padStart(7)} ms  ${i.area ?? `${i.name} ${i.where}`}`);
     };
     list('self time by area:', prof.areas.slice(0, 10));
-    list('self time by function:', prof.self.slice(0, 12));
+    list('self time by function:', prof.top.slice(0, 12));
     list('inclusive time, Vigil functions (dist/):', prof.inclusive.slice(0, 15));
   }
 

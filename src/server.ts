@@ -121,12 +121,10 @@ export class Vigil {
       const app = await buildApp(services, {
         logger,
         clientErrorHandler: answerClientError,
-        serverFactory: (handler) => {
-          const server = createServer((req, res) => {
+        serverFactory: (handler) =>
+          createServer((req, res) => {
             if (!ingest(req, res)) handler(req, res);
-          });
-          return server;
-        },
+          }),
       });
       created.vigil = new Vigil(config, store, services, writer, app, logger, catalog, evaluator, deliveries, new Liveness(store, clock, logger));
       return created.vigil;

@@ -4,6 +4,7 @@
 // to whole milliseconds, which hides everything interesting below ~2 ms).
 import autocannon from 'autocannon';
 import { cpuSeconds } from './processes.mjs';
+import { percentile } from './stats.mjs';
 
 function once(options) {
   return new Promise((resolve, reject) => {
@@ -13,12 +14,6 @@ function once(options) {
       if (statusCode >= 200 && statusCode < 300) times.push(responseTime);
     });
   });
-}
-
-function percentile(sorted, p) {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank];
 }
 
 function summarize({ result, times }, eventsPerRequest, wallSeconds) {

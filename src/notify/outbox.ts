@@ -1,9 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { Database } from '../store/index.js';
 import { BackgroundLoop, msUntil } from '../background.js';
 import type { Clock } from '../clock.js';
-import type { Store } from '../store/index.js';
+import type { Database, Store } from '../store/index.js';
 import type { ChannelRegistry } from './channels/index.js';
 import { channelFor } from './service.js';
 import type { DeliveryOutcome, Notification } from './types.js';
@@ -120,19 +119,19 @@ export class DeliveryWorker extends BackgroundLoop {
     const givingUp = !outcome.ok && (outcome.permanent === true || retryAt > Number(delivery.created_at) + this.giveUpAfterMs);
     const status = outcome.ok ? 'delivered' : givingUp ? 'failed' : 'pending';
     await trx
-        .insertInto('delivery_attempts')
-        .values({ delivery_id: delivery.id, attempted_at: now, ok: outcome.ok ? 1 : 0, status_code: outcome.status, detail: outcome.detail.slice(0, 2000), duration_ms: durationMs })
+      .insertInto('delivery_attempts')
+      .values({ delivery_id: delivery.id, attempted_at: now, ok: outcome.ok ? 1 : 0, status_code: outcome.status, detail: outcome.detail.slice(0, 2000), duration_ms: durationMs })
       .execute();
     await trx
       .updateTable('deliveries')
-        .set({
-          attempts,
-          status,
-          claimed_until: null,
-          next_attempt_at: status === 'pending' ? retryAt : now,
-          delivered_at: outcome.ok ? now : null,
-          last_error: outcome.ok ? null : outcome.detail.slice(0, 2000),
-        })
+      .set({
+        attempts,
+        status,
+        claimed_until: null,
+        next_attempt_at: status === 'pending' ? retryAt : now,
+        delivered_at: outcome.ok ? now : null,
+        last_error: outcome.ok ? null : outcome.detail.slice(0, 2000),
+      })
       .where('id', '=', delivery.id)
       .execute();
     this.stats.attempts += 1;
