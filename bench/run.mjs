@@ -1,6 +1,8 @@
 // Vigil ingest benchmark: `npm run bench` (builds first).
 //
-// Starts, on 127.0.0.1 only, a bare node:http baseline (bench/bare-server.mjs) and a
+// Starts, on 127.0.0.1 only, a bare node:http baseline (bench/bare-server.mjs), the same
+// bare server answering only after a group-committed fdatasync of each body (the durable
+// baseline: what any server with durable acks pays on this machine, at the least) and a
 // Vigil server on a fresh SQLite database in a temporary directory, each in its own
 // process; drives both with the same autocannon settings from this process; prints a
 // table with throughput, latency and the ratio to the baseline; then checks that every
@@ -15,8 +17,11 @@
 //   BENCH_BATCH_SIZE=100         check-ins per NDJSON request
 //   BENCH_MONITORS=100           heartbeat monitors and cron monitors (each)
 //   BENCH_ONLY=single|batch      run one family only
+//   BENCH_DURABLE=0              skip the durable baseline
 //   BENCH_CPU_PROF=1             run Vigil with --cpu-prof; prints the hottest functions (main thread,
 //                                then the SQLite ingest writer thread)
+//   BENCH_NODE_ARGS="--perf-basic-prof"  extra node options for the Vigil server (space-separated),
+//                                e.g. for `perf record -g -p <vigil pid>` (the pid is printed)
 //   BENCH_TIMEOUT=300            watchdog, seconds
 //   BENCH_KEEP=1                 keep the temporary directory (database, server logs)
 //   BENCH_TMPDIR=/path           where the temporary directory goes (default os.tmpdir())
@@ -76,6 +81,8 @@ const settings = {
   cpuProf: process.env.BENCH_CPU_PROF === '1',
   timeout: numberEnv('BENCH_TIMEOUT', 300),
   keep: process.env.BENCH_KEEP === '1',
+  durable: process.env.BENCH_DURABLE !== '0',
+  nodeArgs: (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
 };
 const TARGET_SINGLE_RATIO = 0.75;
 const TARGET_BATCH_EVENTS = 150_000;
@@ -272,10 +279,11 @@ async function main() {
   const vigilArgs = [
     '--enable-source-maps',
     ...(settings.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []),
+    ...settings.nodeArgs,
     cli,
     'serve',
   ];
-  const [vigil, bare] = await Promise.all([
+  const [vigil, bare, durable] = await Promise.all([
     startNode('vigil', vigilArgs, {
       env,
       logPath: join(workDir, 'vigil.log'),
@@ -286,6 +294,13 @@ async function main() {
       logPath: join(workDir, 'bare.log'),
       ready: (l) => l.msg === 'bare listening' && Number.isInteger(l.port),
     }),
+    settings.durable
+      ? startNode('durable bare server', [join(here, 'bare-server.mjs')], {
+          env: { PATH: process.env.PATH, BARE_DURABLE_FILE: join(workDir, 'durable.log') },
+          logPath: join(workDir, 'durable-bare.log'),
+          ready: (l) => l.msg === 'bare listening' && Number.isInteger(l.port),
+        })
+      : null,
   ]);
   const vigilPort = vigil.line.port;
   const barePort = bare.line.port;
@@ -295,7 +310,16 @@ async function main() {
   vigil.child.on('exit', (code, signal) => {
     if (!stopping) vigilCrashed = { code, signal };
   });
-  say(`vigil pid ${vigilPid} on port ${vigilPort}; bare server pid ${bare.child.pid} on port ${barePort}`);
+  const baselines = {
+    bare: { port: barePort, pid: bare.child.pid, label: 'bare node:http' },
+    ...(durable ? { durable: { port: durable.line.port, pid: durable.child.pid, label: 'bare + fdatasync' } } : {}),
+  };
+  say(
+    `vigil pid ${vigilPid} on port ${vigilPort}; ` +
+      Object.values(baselines)
+        .map((b) => `${b.label} pid ${b.pid} on port ${b.port}`)
+        .join('; '),
+  );
 
   const monitorIds = Array.from({ length: settings.monitors }, (_, i) => i + 1);
   await inParallel(
@@ -316,10 +340,7 @@ async function main() {
   // Smoke test: both endpoints answer what the load generator will expect, on both servers.
   let acknowledged = 0;
   let inFlightBound = 0;
-  for (const [name, port] of [
-    ['vigil', vigilPort],
-    ['bare', barePort],
-  ]) {
+  for (const [name, port] of [['vigil', vigilPort], ...Object.entries(baselines).map(([key, b]) => [key, b.port])]) {
     const one = await post(port, singles[0].path);
     const many = await post(port, batches[0].path, batches[0].body);
     if (one.status !== 200 || one.text !== singleBody || many.status !== 200 || many.text !== batchBody) {
@@ -333,13 +354,13 @@ async function main() {
   const scenarios = [];
   if (settings.only !== 'batch') {
     for (const c of settings.connections) {
-      scenarios.push({ family: 'single', target: 'bare', connections: c });
+      for (const target of Object.keys(baselines)) scenarios.push({ family: 'single', target, connections: c });
       scenarios.push({ family: 'single', target: 'vigil', connections: c });
     }
   }
   if (settings.only !== 'single') {
     for (const c of settings.batchConnections) {
-      scenarios.push({ family: 'batch', target: 'bare', connections: c });
+      for (const target of Object.keys(baselines)) scenarios.push({ family: 'batch', target, connections: c });
       scenarios.push({ family: 'batch', target: 'vigil', connections: c });
     }
   }
@@ -354,16 +375,16 @@ async function main() {
     const commits0 = isVigil ? await metric(vigilPort, 'vigil_ingest_commits_total') : NaN;
     const evaluatorBusy0 = isVigil ? await metric(vigilPort, 'vigil_evaluator_busy_seconds_total') : NaN;
     const r = await measure({
-      port: isVigil ? vigilPort : barePort,
+      port: isVigil ? vigilPort : baselines[s.target].port,
       requests: s.family === 'batch' ? batches : singles,
       connections: s.connections,
       duration: settings.duration,
       warmup: settings.warmup,
       expectBody: s.family === 'batch' ? batchBody : singleBody,
       eventsPerRequest,
-      serverPid: isVigil ? vigilPid : bare.child.pid,
+      serverPid: isVigil ? vigilPid : baselines[s.target].pid,
     });
-    const name = `${s.target === 'bare' ? 'bare node:http' : 'vigil'} ${s.family === 'batch' ? `batch x${settings.batchSize}` : 'single heartbeat'}`;
+    const name = `${isVigil ? 'vigil' : baselines[s.target].label} ${s.family === 'batch' ? `batch x${settings.batchSize}` : 'single heartbeat'}`;
     const row = { ...s, name, eventsPerRequest, ...r };
     if (isVigil) {
       acknowledged += r.acknowledgedEvents + r.warmupAcknowledged;
@@ -397,6 +418,7 @@ async function main() {
   const vigilExit = await stop(vigil.child);
   const stopSeconds = (performance.now() - stopStarted) / 1000;
   await stop(bare.child);
+  if (durable) await stop(durable.child);
   say(`servers stopped (vigil exit code ${vigilExit.code}, signal ${vigilExit.signal}${vigilExit.forced ? ', had to SIGKILL' : ''}, ${stopSeconds.toFixed(2)} s)`);
 
   // Correctness: every acknowledged check-in must be a row.
@@ -441,10 +463,12 @@ async function main() {
   // ---------------------------------------------------------------------------------------
   // Report.
 
-  const bareFor = (row) => results.find((b) => b.target === 'bare' && b.family === row.family && b.connections === row.connections);
+  const baselineFor = (row, target) => results.find((b) => b.target === target && b.family === row.family && b.connections === row.connections);
   const rows = results.map((row) => {
-    const bare = bareFor(row);
-    const ratio = row.target === 'vigil' && bare ? row.reqPerSec / bare.reqPerSec : NaN;
+    const bare = baselineFor(row, 'bare');
+    const ratio = row.target !== 'bare' && bare ? row.reqPerSec / bare.reqPerSec : NaN;
+    const durableBase = row.target === 'vigil' ? baselineFor(row, 'durable') : undefined;
+    row.durableRatio = durableBase ? row.reqPerSec / durableBase.reqPerSec : NaN;
     let target = '';
     if (row.target === 'vigil' && row.family === 'single') {
       row.ratio = ratio;
@@ -462,7 +486,8 @@ async function main() {
       fmt.int(row.eventsPerSec),
       fmt.ms(row.latencyMs.p50),
       fmt.ms(row.latencyMs.p99),
-      row.target === 'vigil' ? fmt.ratio(ratio) : '(baseline)',
+      row.target === 'bare' ? '(baseline)' : fmt.ratio(ratio),
+      row.target === 'vigil' ? fmt.ratio(row.durableRatio) : '',
       fmt.pct(row.serverCpuPct),
       fmt.pct(row.clientCpuPct),
       row.non2xx + row.errors + row.timeouts + row.mismatches,
@@ -480,13 +505,19 @@ async function main() {
   out.push('');
   out.push(
     table(
-      ['scenario', 'conns', 'req/s', 'events/s', 'p50 ms', 'p99 ms', 'vs bare', 'srv CPU', 'cli CPU', 'non-2xx/err', 'target'],
+      ['scenario', 'conns', 'req/s', 'events/s', 'p50 ms', 'p99 ms', 'vs bare', 'vs durable', 'srv CPU', 'cli CPU', 'non-2xx/err', 'target'],
       rows,
-      [false, true, true, true, true, true, true, true, true, true, false],
+      [false, true, true, true, true, true, true, true, true, true, true, false],
     ),
   );
   out.push('');
-  out.push('vs bare = Vigil req/s ÷ bare node:http req/s with the same requests and connections.');
+  out.push('vs bare = req/s ÷ bare node:http req/s with the same requests and connections.');
+  if (durable) {
+    out.push(
+      'vs durable = Vigil req/s ÷ the durable baseline\'s (bare node:http answering after a group-committed fdatasync of each body ' +
+        'to a preallocated log: the least a server with durable acks pays here).',
+    );
+  }
   out.push('srv CPU / cli CPU = CPU used by the server process / by the load generator (100% = one core).');
   const vigilRows = results.filter((r) => r.target === 'vigil');
   if (vigilRows.length) {
