@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../src/store/index.js';
 import { StoreKinds, freshDatabase, storeAvailable } from './helpers.js';
@@ -88,6 +89,27 @@ for (const kind of StoreKinds)
       const row = await store.db.selectFrom('monitors').select('description').where('id', '=', monitorIds[0]!).executeTakeFirstOrThrow();
       expect(row.description).toBe('');
       expect(await store.writeTransaction(async (trx) => (await trx.selectFrom('monitors').select('id').execute()).length)).toBe(2);
+    });
+
+    it('numbers check-ins and occurrences past 2^31 (a 32-bit id would stop ingest for good)', async () => {
+      const big = 2 ** 31 + 10;
+      await store.db.insertInto('check_in_events').values({ ...event(monitorIds[0]!, 1_795_750_000), id: big }).execute();
+      const occurrence = { monitor_id: monitorIds[0]!, expected_at: 1, deadline: 2, status: 'success', started_at: null, finished_at: 2, digest: null, updated_at: 3 };
+      await store.db.insertInto('occurrences').values({ ...occurrence, id: big }).execute();
+      if (kind === 'postgres') {
+        for (const table of ['check_in_events', 'occurrences']) await sql`select setval(pg_get_serial_sequence(${table}, 'id'), ${big})`.execute(store.db);
+      }
+      await store.writeIngest({ events: [event(monitorIds[0]!, 1_795_750_001), event(monitorIds[1]!, 1_795_750_002)], errors: [] });
+      const ids = (await store.db.selectFrom('check_in_events').select('id').where('id', '>=', big).orderBy('id').execute()).map((r) => r.id);
+      expect(ids).toEqual([big, big + 1, big + 2]);
+      const next = await store.db.insertInto('occurrences').values(occurrence).returning('id').executeTakeFirstOrThrow();
+      expect(next.id).toBe(big + 1);
+      const incident = await store.db
+        .insertInto('incidents')
+        .values({ monitor_id: monitorIds[0]!, reason: 'missed', opened_at: 1, resolved_at: null, opened_occurrence_id: big + 1, resolved_occurrence_id: null })
+        .returning('opened_occurrence_id')
+        .executeTakeFirstOrThrow();
+      expect(incident.opened_occurrence_id).toBe(big + 1);
     });
 
     it('reads and writes the catalog version used to reload other processes', async () => {

@@ -1,6 +1,9 @@
 import { sql, type Kysely, type Migration, type MigrationProvider, type Migrator } from 'kysely';
 import type { StoreCapabilities } from './store.js';
 
+/** Tables whose row count grows with check-in traffic. */
+const BIG_TABLES = ['check_in_events', 'occurrences', 'ingest_errors'] as const;
+
 /**
  * Versioned migrations. Each receives the store's capabilities so the few genuine
  * dialect differences (how an auto-increment key is spelled) stay here.
@@ -232,6 +235,33 @@ function migrations(capabilities: StoreCapabilities): Record<string, Migration> 
       async down(db: Kysely<unknown>) {
         await db.schema.dropIndex('occurrences_unsettled').execute();
         await db.schema.dropIndex('occurrences_monitor_deadline').execute();
+      },
+    },
+    '0004_big_ids': {
+      // PostgreSQL's serial is 32 bits: at 1,000 check-ins a second, check_in_events would run
+      // out of ids in 25 days and every ingest would fail. The tables that grow with traffic
+      // (and the columns pointing at them) get 64-bit ids. Nothing to do where the usual id is
+      // 64 bits already (SQLite). On a big existing table, PostgreSQL rewrites it under an
+      // exclusive lock: ingest waits until it is done.
+      async up(db: Kysely<unknown>) {
+        if (capabilities.bigAutoIncrementType === capabilities.autoIncrementType) return;
+        for (const table of BIG_TABLES) {
+          await sql`alter table ${sql.table(table)} alter column id type bigint`.execute(db);
+          await sql`alter sequence ${sql.table(`${table}_id_seq`)} as bigint`.execute(db);
+        }
+        for (const column of ['opened_occurrence_id', 'resolved_occurrence_id']) {
+          await sql`alter table incidents alter column ${sql.ref(column)} type bigint`.execute(db);
+        }
+      },
+      async down(db: Kysely<unknown>) {
+        if (capabilities.bigAutoIncrementType === capabilities.autoIncrementType) return;
+        for (const column of ['opened_occurrence_id', 'resolved_occurrence_id']) {
+          await sql`alter table incidents alter column ${sql.ref(column)} type integer`.execute(db);
+        }
+        for (const table of BIG_TABLES) {
+          await sql`alter sequence ${sql.table(`${table}_id_seq`)} as integer`.execute(db);
+          await sql`alter table ${sql.table(table)} alter column id type integer`.execute(db);
+        }
       },
     },
   };

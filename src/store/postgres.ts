@@ -6,6 +6,7 @@ import type { IngestBatch, Store, StoreCapabilities } from './store.js';
 
 const capabilities: StoreCapabilities = Object.freeze({
   autoIncrementType: 'serial',
+  bigAutoIncrementType: 'bigserial',
   supportsSkipLocked: true,
   sharedByInstances: true,
 });

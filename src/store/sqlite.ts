@@ -24,6 +24,8 @@ import type { IngestBatch, Store, StoreCapabilities } from './store.js';
 
 const capabilities: StoreCapabilities = Object.freeze({
   autoIncrementType: 'integer',
+  // INTEGER PRIMARY KEY is the rowid: 64 bits already.
+  bigAutoIncrementType: 'integer',
   supportsSkipLocked: false,
   sharedByInstances: false,
 });

@@ -8,6 +8,8 @@ import type { Database, NewCheckInEvent, NewIngestError } from './schema.js';
 export interface StoreCapabilities {
   /** Column type of an auto-increment primary key. */
   readonly autoIncrementType: ColumnDataType;
+  /** The same, 64 bits wide: for tables that may pass 2^31 rows in their life (check-ins). */
+  readonly bigAutoIncrementType: ColumnDataType;
   /** Whether `FOR UPDATE SKIP LOCKED` exists (claims by several instances). */
   readonly supportsSkipLocked: boolean;
   /** Whether several Vigil processes may share this database. */
