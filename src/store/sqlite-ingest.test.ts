@@ -125,6 +125,38 @@ describe('SqliteStore ingest thread', () => {
     expect(s.ingestCommits - before).toBe(2);
   });
 
+  it('fails only the batch whose content breaks a constraint when it shared a commit with good ones', async () => {
+    const path = dbPath();
+    const s = await store(path);
+    await s.writeIngest({ events: [event(1)], errors: [] }); // the thread is up
+    // No check-in that passes the parser breaks a constraint today: a trigger stands in for one.
+    await sql`create trigger poison before insert on check_in_events when new.digest = 'poison' begin select raise(abort, 'poisoned'); end`.execute(s.db);
+    const before = s.ingestCommits;
+    const other = new BetterSqlite3(path);
+    other.prepare('BEGIN IMMEDIATE').run();
+    // Everything posted while another connection holds the write lock joins one commit.
+    const poisoned = { ...event(1, 1), digest: 'poison' };
+    const writes = [
+      s.writeIngest({ events: [event(1, 2)], errors: [] }),
+      s.writeIngest({ events: [event(2, 4), poisoned], errors: [] }),
+      s.writeIngest({ events: [event(2, 6)], errors: [] }),
+    ];
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    other.prepare('COMMIT').run();
+    other.close();
+    const outcomes = await Promise.allSettled(writes);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(String((outcomes[1] as PromiseRejectedResult).reason)).toMatch(/poisoned/);
+    const rows = await sql<{ monitor_id: number; timestamp: number }>`select monitor_id, timestamp from check_in_events order by id`.execute(s.db);
+    expect(rows.rows.map((r) => [r.monitor_id, Number(r.timestamp)])).toEqual([
+      [1, 1_795_748_500],
+      [1, 1_795_748_502],
+      [2, 1_795_748_506],
+    ]);
+    // The good batches were committed alone after the merged commit failed.
+    expect(s.ingestCommits - before).toBe(2);
+  });
+
   it('fails the writes waiting behind a locked database together, not one busy timeout each', async () => {
     const path = dbPath();
     const s = await store(path, { busyTimeoutMs: 300 });

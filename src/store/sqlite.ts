@@ -467,10 +467,12 @@ class IngestThread {
     const id = this.nextId++;
     const { encoded, transfer } = encodeBatch(batch);
     return new Promise<void>((resolve, reject) => {
+      const message: ToIngestWorker = { type: 'write', id, batch: encoded };
+      // Posted first: if that throws, the promise rejects and nothing is left pending. The
+      // answer arrives through the event loop, so registering after the post is in time.
+      this.worker.postMessage(message, transfer);
       this.pending.set(id, { resolve, reject });
       if (this.pending.size === 1) this.worker.ref();
-      const message: ToIngestWorker = { type: 'write', id, batch: encoded };
-      this.worker.postMessage(message, transfer);
     });
   }
 
