@@ -202,6 +202,22 @@ for (const kind of StoreKinds)
       expect(second.body.data.map((m: any) => m.identifier)).toEqual(['job-2', 'job-1']);
       const third = await vigil.api('GET', `/apps/${listApp.id}/monitors?limit=2&cursor=${second.body.next_cursor}`);
       expect(third.body).toMatchObject({ data: [{ identifier: 'job-0' }], next_cursor: null });
+      // Filters combine with paging: each page holds `limit` matches.
+      const odd = await vigil.api('GET', `/apps/${listApp.id}/monitors?tag=odd&limit=1`);
+      expect(odd.body.data.map((m: any) => m.identifier)).toEqual(['job-3']);
+      const odd2 = await vigil.api('GET', `/apps/${listApp.id}/monitors?tag=odd&limit=1&cursor=${odd.body.next_cursor}`);
+      expect(odd2.body).toMatchObject({ data: [{ identifier: 'job-1' }], next_cursor: null });
+      expect((await vigil.api('GET', `/apps/${listApp.id}/monitors?status=running`)).body.data.map((m: any) => m.identifier)).toEqual(['job-1']);
+      const job4 = all.body.data.find((m: any) => m.identifier === 'job-4');
+      await vigil.api('POST', `/monitors/${job4.id}/pause`);
+      expect((await vigil.api('GET', `/apps/${listApp.id}/monitors?status=paused`)).body.data.map((m: any) => m.identifier)).toEqual(['job-4']);
+      const fresh = await vigil.api('GET', `/apps/${listApp.id}/monitors?status=new&limit=2`);
+      expect(fresh.body.data.map((m: any) => [m.identifier, m.status])).toEqual([
+        ['job-3', 'new'],
+        ['job-2', 'new'],
+      ]);
+      expect((await vigil.api('GET', `/apps/${listApp.id}/monitors?status=new&cursor=${fresh.body.next_cursor}`)).body.data.map((m: any) => m.identifier)).toEqual(['job-0']);
+      expect((await vigil.api('GET', `/apps/${listApp.id}/monitors?q=nothing-matches`)).body).toEqual({ data: [], next_cursor: null });
       expect((await vigil.api('GET', `/apps/${listApp.id}/monitors?status=sleepy`)).status).toBe(400);
       expect((await vigil.api('GET', `/apps/${listApp.id}/monitors?cursor=garbage`)).body.error.code).toBe('invalid_cursor');
     });
