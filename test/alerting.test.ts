@@ -192,6 +192,20 @@ for (const kind of StoreKinds)
     expect((await vigil.api('GET', `/monitors/${cron.id}`)).body.status).toBe('new');
   });
 
+  it('judges the check-ins that follow the deletion of the monitor holding the newest ones', async () => {
+    const doomed = await vigil.createMonitor(app.id, { identifier: 'doomed', type: 'heartbeat', max_duration: 60 });
+    const survivor = await vigil.createMonitor(app.id, { identifier: 'survivor', type: 'heartbeat', max_duration: 60 });
+    for (let i = 0; i < 5; i++) await ingest(vigil.url, `/check_ins/heartbeats?api_key=${app.key}&identifier=doomed`);
+    // Judged: the evaluator has read past these check-ins.
+    await eventually(async () => expect((await vigil.api('GET', `/monitors/${doomed.id}`)).body.status).toBe('running'));
+    expect((await vigil.api('DELETE', `/monitors/${doomed.id}`)).status).toBe(204);
+    expect((await ingest(vigil.url, `/check_ins/heartbeats?api_key=${app.key}&identifier=survivor`)).status).toBe(200);
+    await eventually(async () => {
+      expect((await vigil.api('GET', `/monitors/${survivor.id}`)).body.status).toBe('running');
+      expect((await vigil.api('GET', `/monitors/${survivor.id}/occurrences`)).body.data).toHaveLength(1);
+    });
+  });
+
   it('sends a test notification on demand', async () => {
     const res = await vigil.api('POST', `/notifiers/${webhookId}/test`);
     expect(res.body).toMatchObject({ ok: true, status: 200 });

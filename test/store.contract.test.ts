@@ -112,6 +112,29 @@ for (const kind of StoreKinds)
       expect(incident.opened_occurrence_id).toBe(big + 1);
     });
 
+    it('never hands out the id of a deleted row again (the evaluator reads check-ins past the last id it judged)', async () => {
+      const now = Date.now();
+      const doomed = await store.db
+        .insertInto('monitors')
+        .values({ app_id: appId, identifier: 'doomed', type: 'heartbeat', schedule: null, timezone: null, max_duration: 60, description: '', tags: '[]', notifier_ids: '[]', failure_threshold: 1, recovery_threshold: 1, paused: 0, created_at: now, updated_at: now })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await store.writeIngest({ events: [event(doomed.id, 1_795_751_000), event(doomed.id, 1_795_751_001)], errors: [] });
+      const newest = await store.db.selectFrom('check_in_events').select((eb) => eb.fn.max('id').as('id')).executeTakeFirstOrThrow();
+      // The newest monitor and the newest check-ins go.
+      await store.db.deleteFrom('monitors').where('id', '=', doomed.id).execute();
+      await store.writeIngest({ events: [event(monitorIds[0]!, 1_795_751_002)], errors: [] });
+      const after = await store.db.selectFrom('check_in_events').select((eb) => eb.fn.max('id').as('id')).executeTakeFirstOrThrow();
+      expect(Number(after.id)).toBeGreaterThan(Number(newest.id));
+      const next = await store.db
+        .insertInto('monitors')
+        .values({ app_id: appId, identifier: 'next', type: 'heartbeat', schedule: null, timezone: null, max_duration: 60, description: '', tags: '[]', notifier_ids: '[]', failure_threshold: 1, recovery_threshold: 1, paused: 0, created_at: now, updated_at: now })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      expect(next.id).toBeGreaterThan(doomed.id);
+      await store.db.deleteFrom('monitors').where('id', '=', next.id).execute();
+    });
+
     it('reads and writes the catalog version used to reload other processes', async () => {
       const read = async () => (await store.db.selectFrom('catalog_version').select('version').executeTakeFirstOrThrow()).version;
       const first = await read();

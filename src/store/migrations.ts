@@ -1,6 +1,22 @@
 import { sql, type Kysely, type Migration, type MigrationProvider, type Migrator } from 'kysely';
 import type { StoreCapabilities } from './store.js';
 
+/** Every table with an auto-increment id (not the one-row tables). */
+const SERIAL_TABLES = [
+  'users',
+  'api_tokens',
+  'apps',
+  'monitors',
+  'check_in_events',
+  'ingest_errors',
+  'occurrences',
+  'incidents',
+  'notifiers',
+  'deliveries',
+  'delivery_attempts',
+  'blackouts',
+] as const;
+
 /** Tables whose row count grows with check-in traffic. */
 const BIG_TABLES = ['check_in_events', 'occurrences', 'ingest_errors'] as const;
 
@@ -264,7 +280,56 @@ function migrations(capabilities: StoreCapabilities): Record<string, Migration> 
         }
       },
     },
+    '0005_ids_never_reused': {
+      // SQLite hands out the highest id + 1, so deleting the newest rows (a monitor and its
+      // check-ins) gave their ids to the next ones: the evaluator, which reads check-ins past
+      // the last id it judged, never saw those; a process whose catalog had not reloaded yet
+      // filed a deleted monitor's check-ins under the new monitor that took its id; a deleted
+      // notifier's id, still listed on monitors, went to the next notifier. AUTOINCREMENT
+      // never hands an id out twice. SQLite cannot add it to a table, so each table is rebuilt
+      // (https://sqlite.org/lang_altertable.html#otheralter) with foreign keys off, so that
+      // dropping the old table deletes nothing else; their references are checked at the end.
+      async up(db: Kysely<unknown>) {
+        if (!capabilities.reusesDeletedIds) return;
+        await sql`pragma foreign_keys = off`.execute(db);
+        try {
+          await db.transaction().execute(async (trx) => {
+            for (const table of SERIAL_TABLES) await rebuildWithAutoincrement(trx, table);
+            const broken = await sql`pragma foreign_key_check`.execute(trx);
+            if (broken.rows.length > 0) throw new Error(`0005_ids_never_reused: broken references after the rebuild: ${JSON.stringify(broken.rows.slice(0, 5))}`);
+          });
+        } finally {
+          await sql`pragma foreign_keys = on`.execute(db);
+        }
+      },
+      async down() {
+        // AUTOINCREMENT stays: it changes no data and the earlier schema works with it.
+      },
+    },
   };
+}
+
+/**
+ * Rebuilds a SQLite table as the same table with `AUTOINCREMENT` on its id: new table from
+ * the old one's own DDL, rows copied (ids kept, which also starts its AUTOINCREMENT counter
+ * past them), old table dropped, new one renamed, indexes created again.
+ */
+async function rebuildWithAutoincrement(db: Kysely<unknown>, table: string): Promise<void> {
+  const definition = await sql<{ sql: string }>`select sql from sqlite_master where type = 'table' and name = ${table}`.execute(db);
+  const ddl = definition.rows[0]?.sql;
+  if (!ddl) throw new Error(`0005_ids_never_reused: table ${table} is missing`);
+  if (/"id" integer primary key autoincrement/i.test(ddl)) return;
+  const temporary = `${table}__rebuilt`;
+  const rebuilt = ddl
+    .replace(/^CREATE TABLE "[^"]+"/i, `CREATE TABLE "${temporary}"`)
+    .replace(/\("id" integer primary key,/i, '("id" integer primary key autoincrement,');
+  if (!rebuilt.includes(temporary) || !/autoincrement/i.test(rebuilt)) throw new Error(`0005_ids_never_reused: unexpected definition of ${table}: ${ddl}`);
+  const indexes = await sql<{ sql: string }>`select sql from sqlite_master where type = 'index' and tbl_name = ${table} and sql is not null`.execute(db);
+  await sql.raw(rebuilt).execute(db);
+  await sql`insert into ${sql.table(temporary)} select * from ${sql.table(table)}`.execute(db);
+  await sql`drop table ${sql.table(table)}`.execute(db);
+  await sql`alter table ${sql.table(temporary)} rename to ${sql.table(table)}`.execute(db);
+  for (const index of indexes.rows) await sql.raw(index.sql).execute(db);
 }
 
 /** The migration set in a form Kysely's `Migrator` takes. */

@@ -7,6 +7,7 @@ import type { IngestBatch, Store, StoreCapabilities } from './store.js';
 const capabilities: StoreCapabilities = Object.freeze({
   autoIncrementType: 'serial',
   bigAutoIncrementType: 'bigserial',
+  reusesDeletedIds: false,
   supportsSkipLocked: true,
   sharedByInstances: true,
 });

@@ -26,6 +26,8 @@ const capabilities: StoreCapabilities = Object.freeze({
   autoIncrementType: 'integer',
   // INTEGER PRIMARY KEY is the rowid: 64 bits already.
   bigAutoIncrementType: 'integer',
+  // Until migration 0005 adds AUTOINCREMENT to every table (new tables: `.autoIncrement()`).
+  reusesDeletedIds: true,
   supportsSkipLocked: false,
   sharedByInstances: false,
 });

@@ -10,6 +10,11 @@ export interface StoreCapabilities {
   readonly autoIncrementType: ColumnDataType;
   /** The same, 64 bits wide: for tables that may pass 2^31 rows in their life (check-ins). */
   readonly bigAutoIncrementType: ColumnDataType;
+  /**
+   * Whether a key created as `autoIncrementType` can be handed out again once the row with
+   * the highest one is deleted (SQLite's rowid without AUTOINCREMENT).
+   */
+  readonly reusesDeletedIds: boolean;
   /** Whether `FOR UPDATE SKIP LOCKED` exists (claims by several instances). */
   readonly supportsSkipLocked: boolean;
   /** Whether several Vigil processes may share this database. */
