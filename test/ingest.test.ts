@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
@@ -264,6 +265,56 @@ for (const kind of StoreKinds)
     expect(await eventCount()).toBe(before);
     // The server still answers afterwards.
     expect((await ingest(vigil.url, `/check_ins/cron?api_key=${app.key}&identifier=job`)).status).toBe(200);
+  });
+
+  it('never reads the body of a request it refuses for its key: a huge upload is cut off after the 401', async () => {
+    const socket = connect(Number(new URL(vigil.url).port), '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    const declared = 300 * 2 ** 20;
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.on('error', () => undefined); // the reset once Vigil closes
+    socket.write(`POST /check_ins/json?api_key=nope HTTP/1.1\r\nHost: x\r\nContent-Length: ${declared}\r\n\r\n`);
+    const chunk = Buffer.alloc(2 ** 20);
+    let sent = 0;
+    let open = true;
+    void closed.then(() => (open = false));
+    while (open && sent < declared) {
+      if (!socket.write(chunk)) await Promise.race([new Promise((resolve) => socket.once('drain', resolve)), closed]);
+      sent += chunk.length;
+    }
+    await closed;
+    expect(answer).toMatch(/^HTTP\/1\.1 401 /);
+    expect(answer).toMatch(/connection: close/i);
+    expect(sent).toBeLessThan(64 * 2 ** 20);
+  });
+
+  it('ignores what a heartbeat line carries as kind, digest, exit code or output', async () => {
+    const beat = await vigil.api('GET', `/apps/${app.id}/monitors?q=beat`);
+    const beatId = beat.body.data[0].id as string;
+    const body = [
+      '{"identifier":"beat","check_in_type":"heartbeat","kind":5}',
+      `{"identifier":"beat","check_in_type":"heartbeat","digest":"${'d'.repeat(300)}"}`,
+      '{"identifier":"beat","kind":"start","digest":"dd","exit_code":9,"output":"zzz"}',
+    ].join('\n');
+    expect(await ingest(vigil.url, `/check_ins/json?api_key=${app.key}`, body)).toEqual({ status: 200, body: { accepted: 3, rejected: [] } });
+    const stored = (await vigil.api('GET', `/monitors/${beatId}/events`)).body.data.slice(0, 3);
+    expect(stored.map((e: any) => [e.check_in_type, e.kind, e.digest, e.exit_code, e.output])).toEqual(Array(3).fill(['heartbeat', null, null, null, null]));
+  });
+
+  it('answers missing_field for a missing identifier, as the ingest error says', async () => {
+    const res = await ingest(vigil.url, `/check_ins/json?api_key=${app.key}`, '{"kind":"start"}');
+    expect(res.status).toBe(400);
+    expect(res.body.error).toEqual({ code: 'missing_field', message: 'line 1: identifier: required' });
+    expect((await ingestErrors())[0]).toMatchObject({ code: 'missing_field', identifier: null });
+  });
+
+  it('keeps at most 100 KB of a failed run\'s output, never cutting a character in two', async () => {
+    const output = `${'x'.repeat(100 * 1024 - 1)}é${'TAIL'.repeat(100)}`;
+    expect((await ingest(vigil.url, `/check_ins/cron?api_key=${app.key}&identifier=job&kind=fail&exit_code=1`, output)).status).toBe(200);
+    const stored = (await vigil.api('GET', `/monitors/${monitorId}/events`)).body.data[0].output as string;
+    expect(stored).toBe('x'.repeat(100 * 1024 - 1));
   });
 
   it('answers 405 for a GET', async () => {

@@ -47,8 +47,7 @@ export function createIngestHandler(deps: IngestDependencies): (req: IncomingMes
     if (endpoint === undefined) return false;
     if (req.method !== 'POST') {
       res.setHeader('allow', 'POST');
-      sendError(res, new VigilError('method_not_allowed', `${path} takes POST`));
-      req.resume();
+      refuse(req, res, deps.bodyLimit, new VigilError('method_not_allowed', `${path} takes POST`));
       return true;
     }
     const query = new URLSearchParams(queryAt === -1 ? '' : url.slice(queryAt + 1));
@@ -67,25 +66,15 @@ async function handle(
   res: ServerResponse,
 ): Promise<void> {
   const key = query.get('api_key');
-  if (!key) {
-    req.resume();
-    return sendError(res, new VigilError('missing_api_key', 'api_key: the push API key is required in the query string'));
-  }
+  if (!key) return refuse(req, res, deps.bodyLimit, new VigilError('missing_api_key', 'api_key: the push API key is required in the query string'));
   const appId = deps.catalog.appForKey(key);
-  if (appId === undefined) {
-    req.resume();
-    return sendError(res, new VigilError('invalid_api_key', 'api_key: unknown push API key'));
-  }
+  if (appId === undefined) return refuse(req, res, deps.bodyLimit, new VigilError('invalid_api_key', 'api_key: unknown push API key'));
   const now = deps.clock.now();
   const body = await readBody(req, deps.bodyLimit);
   if (body === null) {
     const error = new VigilError('body_too_large', `body: larger than ${deps.bodyLimit} bytes`);
     await deps.writer.write([], [ingestError(appId, { line: 0, code: error.code, message: error.message, identifier: null }, now)]);
-    // Close the connection once the answer is out: the rest of the body is never read.
-    res.setHeader('connection', 'close');
-    // Destroying at once could reset the socket before the client reads the 413.
-    if (!req.complete) res.on('finish', () => setTimeout(() => req.socket.destroy(), 1000).unref());
-    return sendError(res, error);
+    return sendAndClose(req, res, error);
   }
 
   let parsed: ParseResult;
@@ -111,6 +100,7 @@ async function handle(
       continue;
     }
     const type = c.checkInType ?? monitor.type;
+    const cron = type === 'cron';
     if (type !== monitor.type) {
       unroutable.push(
         reject(c.line, 'check_in_type_mismatch', `"${c.identifier}" is a ${monitor.type} monitor, got a ${type} check-in`, c.identifier),
@@ -123,14 +113,15 @@ async function handle(
     events.push({
       monitor_id: monitor.id,
       check_in_type: type,
-      kind: type === 'cron' ? (c.kind ?? 'finish') : null,
-      digest: c.digest,
+      // A heartbeat has no kind, digest, exit code or output, whatever the line carried.
+      kind: cron ? (c.kind ?? 'finish') : null,
+      digest: cron ? c.digest : null,
       timestamp: c.timestamp === undefined || skewed ? received : c.timestamp,
       client_timestamp: skewed ? (c.timestamp ?? null) : null,
       received_at: now,
       hostname,
-      exit_code: c.exitCode,
-      output: c.output,
+      exit_code: cron ? c.exitCode : null,
+      output: cron ? c.output : null,
     });
   }
   const rejected = [...parsed.rejections, ...unroutable].sort((a, b) => a.line - b.line);
@@ -146,7 +137,8 @@ async function handle(
   if (events.length === 0 && unroutable.length === 0 && parsed.rejections.length > 0) {
     const first = parsed.rejections[0]!;
     const more = parsed.rejections.length > 1 ? ` (${parsed.rejections.length - 1} more lines rejected)` : '';
-    return sendError(res, new VigilError(first.code === 'invalid_json' ? 'invalid_json' : 'invalid_field', first.message + more));
+    const code = first.code === 'invalid_json' || first.code === 'missing_field' ? first.code : 'invalid_field';
+    return sendError(res, new VigilError(code, first.message + more));
   }
   send(res, 200, {
     accepted: events.length,
@@ -185,6 +177,29 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
     req.on('end', () => resolve(size > limit ? null : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/**
+ * Answers a request refused before its body is read (no key, unknown key, wrong method): a
+ * small declared body is drained so the connection can be reused; any other body (too big,
+ * or of unknown size) is never read — the connection closes after the answer — so nobody
+ * without a key can make Vigil read a body of any size.
+ */
+function refuse(req: IncomingMessage, res: ServerResponse, limit: number, error: VigilError): void {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (req.headers['transfer-encoding'] === undefined && Number.isFinite(declared) && declared <= limit) {
+    req.resume();
+    return sendError(res, error);
+  }
+  sendAndClose(req, res, error);
+}
+
+/** Sends the error and closes the connection once it is out: the rest of the body is never read. */
+function sendAndClose(req: IncomingMessage, res: ServerResponse, error: VigilError): void {
+  res.setHeader('connection', 'close');
+  // Destroying at once could reset the socket before the client reads the answer.
+  if (!req.complete) res.on('finish', () => setTimeout(() => req.socket.destroy(), 1000).unref());
+  sendError(res, error);
 }
 
 function send(res: ServerResponse, status: number, payload: unknown): void {

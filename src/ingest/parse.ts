@@ -117,16 +117,21 @@ interface RawCheckIn {
   output: string | null;
 }
 
+const IGNORED: Field = { ok: true, value: undefined };
+
 function build(line: number, raw: RawCheckIn): ParsedCheckIn | Rejection {
+  // A line that says it is a heartbeat has no kind, digest, exit code or output: whatever
+  // it carries there is ignored, never a reason to reject it.
+  const heartbeat = raw.checkInType === 'heartbeat';
   const fields = [
     identifierField(raw.identifier, raw.identifierName),
     checkInTypeField(raw.checkInType),
-    kindField(raw.kind),
-    digestField(raw.digest, raw.digestName),
+    heartbeat ? IGNORED : kindField(raw.kind),
+    heartbeat ? IGNORED : digestField(raw.digest, raw.digestName),
     timestampField(raw.timestamp),
-    exitCodeField(raw.exitCode),
+    heartbeat ? IGNORED : exitCodeField(raw.exitCode),
   ] as const;
-  const identifier = typeof raw.identifier === 'string' ? raw.identifier.slice(0, MAX_IDENTIFIER) : null;
+  const identifier = typeof raw.identifier === 'string' && raw.identifier !== '' ? raw.identifier.slice(0, MAX_IDENTIFIER) : null;
   for (const f of fields) {
     if (!f.ok) return { line, code: f.code, message: `line ${line}: ${f.message}`, identifier };
   }
@@ -138,8 +143,8 @@ function build(line: number, raw: RawCheckIn): ParsedCheckIn | Rejection {
     kind: (type === 'heartbeat' ? undefined : kind) as CronKind | undefined,
     digest: type === 'heartbeat' ? null : (digest as string | null),
     timestamp: timestamp as number | undefined,
-    exitCode: exitCode as number | null,
-    output: raw.output,
+    exitCode: type === 'heartbeat' ? null : ((exitCode ?? null) as number | null),
+    output: type === 'heartbeat' ? null : raw.output,
   };
 }
 
@@ -158,7 +163,7 @@ function collect(results: (ParsedCheckIn | Rejection)[]): ParseResult {
 /** `/check_ins/cron?identifier=…&kind=…&digest=…&timestamp=…` (+ `exit_code` and output for `kind=fail`). */
 export function parseCronQuery(query: URLSearchParams, body: Buffer): ParseResult {
   const kind = query.get('kind');
-  const output = kind === 'fail' && body.length > 0 ? body.subarray(0, MAX_OUTPUT_BYTES).toString('utf8') : null;
+  const output = kind === 'fail' && body.length > 0 ? truncateUtf8(body, MAX_OUTPUT_BYTES) : null;
   return collect([
     build(1, {
       identifier: query.get('identifier') ?? undefined,
@@ -230,14 +235,17 @@ export function parseNdjson(body: string, legacy: boolean): ParseResult {
         digestName: legacy ? 'id' : 'digest',
         timestamp: o.timestamp,
         exitCode: o.exit_code,
-        output: typeof o.output === 'string' ? truncateUtf8(o.output, MAX_OUTPUT_BYTES) : null,
+        output: typeof o.output === 'string' ? truncateUtf8(Buffer.from(o.output, 'utf8'), MAX_OUTPUT_BYTES) : null,
       }),
     );
   }
   return collect(results);
 }
 
-function truncateUtf8(text: string, maxBytes: number): string {
-  const bytes = Buffer.from(text, 'utf8');
-  return bytes.length <= maxBytes ? text : bytes.subarray(0, maxBytes).toString('utf8');
+/** The first `maxBytes` bytes of UTF-8 text as a string, never cutting a character in two. */
+function truncateUtf8(bytes: Buffer, maxBytes: number): string {
+  if (bytes.length <= maxBytes) return bytes.toString('utf8');
+  let end = maxBytes;
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--; // a continuation byte: back to the character's start
+  return bytes.subarray(0, end).toString('utf8');
 }
