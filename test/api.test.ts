@@ -86,6 +86,20 @@ for (const kind of StoreKinds)
       });
       expect(broken.status).toBe(400);
       expect(((await broken.json()) as any).error.code).toBe('invalid_json');
+      const blank = await vigil.api('POST', '/apps', { name: '   ' });
+      expect(blank.body.error).toEqual({ code: 'invalid_field', message: 'name: must not be blank' });
+      const { id } = (await vigil.api('POST', '/apps', { name: 'Blankable' })).body;
+      expect((await vigil.api('PATCH', `/apps/${id}`, { environment: ' ' })).body.error).toEqual({ code: 'invalid_field', message: 'environment: must not be blank' });
+    });
+
+    it('answers a malformed path or an id out of range in the error shape (400, 404), never 500', async () => {
+      const badUrl = await vigil.api('GET', '/apps/%ZZ');
+      expect(badUrl.status).toBe(400);
+      expect(badUrl.body.error.code).toBe('bad_request');
+      for (const path of ['/apps/99999999999', '/monitors/2147483648', '/monitors/2147483648/events', '/notifiers/99999999999']) {
+        const res = await vigil.api('GET', path);
+        expect([path, res.status, res.body.error.code]).toEqual([path, 404, 'not_found']);
+      }
     });
   });
 
@@ -145,6 +159,17 @@ for (const kind of StoreKinds)
       await vigil.createMonitor(appId, { identifier: 'dup', type: 'heartbeat' });
       const res = await vigil.api('POST', `/apps/${appId}/monitors`, { identifier: 'dup', type: 'heartbeat' });
       expect(res.status).toBe(409);
+    });
+
+    it('counts an identifier\'s 255 characters as characters, also in a PUT path', async () => {
+      const emoji = '😀'.repeat(200);
+      expect((await vigil.api('POST', `/apps/${appId}/monitors`, { identifier: emoji, type: 'heartbeat' })).status).toBe(201);
+      const tooLong = await vigil.api('POST', `/apps/${appId}/monitors`, { identifier: '😀'.repeat(256), type: 'heartbeat' });
+      expect(tooLong.body.error).toEqual({ code: 'invalid_field', message: 'identifier: longer than 255 characters' });
+      const long = `${'p'.repeat(200)}/é 😀`;
+      const put = await vigil.api('PUT', `/apps/${appId}/monitors/by-identifier/${encodeURIComponent(long)}`, { type: 'heartbeat' });
+      expect(put.status).toBe(201);
+      expect(put.body.identifier).toBe(long);
     });
 
     it('PUT by identifier creates, then replaces (config as code)', async () => {

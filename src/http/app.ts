@@ -1,5 +1,5 @@
 import swagger from '@fastify/swagger';
-import Fastify, { LogController, type FastifyInstance, type FastifyServerFactory } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyServerFactory } from 'fastify';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { bearerAuth } from './auth.js';
@@ -27,7 +27,13 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     // One line per request would drown the log; errors are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
-    routerOptions: { ignoreDuplicateSlashes: true },
+    // maxParamLength: an identifier in a path (PUT …/by-identifier/{identifier}) is up to 255
+    // characters, each up to 4 UTF-8 bytes, each byte up to 3 characters percent-encoded.
+    routerOptions: { ignoreDuplicateSlashes: true, maxParamLength: 255 * 4 * 3 },
+    // Errors raised before routing (a malformed percent-encoding) get the API's error shape too.
+    frameworkErrors: (error, _request, reply) => {
+      void (reply as FastifyReply).status(400).send({ error: { code: 'bad_request', message: `malformed request URL: ${error.message}` } });
+    },
     ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}),
     ...(options.clientErrorHandler ? { clientErrorHandler: options.clientErrorHandler } : {}),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },

@@ -2,10 +2,14 @@ import { Type } from '@sinclair/typebox';
 import { VigilError } from '../errors.js';
 import { parsePage, type Page } from '../store/pagination.js';
 
+/** The largest id of the tables named in paths (apps, monitors, incidents, notifiers: PostgreSQL serial). */
+const MAX_PATH_ID = 2 ** 31 - 1;
+
 /** A numeric id from the path; anything else is a 404, like an id that does not exist. */
 export function idParam(value: string, what: string): number {
-  if (!/^\d{1,15}$/.test(value)) throw new VigilError('not_found', `${what} ${value} not found`);
-  return Number(value);
+  const id = /^\d{1,10}$/.test(value) ? Number(value) : NaN;
+  if (!(id <= MAX_PATH_ID)) throw new VigilError('not_found', `${what} ${value} not found`);
+  return id;
 }
 
 export const PageQuery = {

@@ -22,6 +22,13 @@ const view = (row: AppRow): AppView => ({
   updated_at: iso(row.updated_at),
 });
 
+/** Names are stored trimmed: one made of spaces only would be stored empty. */
+function notBlank(fields: { name?: string | undefined; environment?: string | undefined }): void {
+  for (const [field, value] of Object.entries(fields)) {
+    if (typeof value === 'string' && value.trim() === '') throw new VigilError('invalid_field', `${field}: must not be blank`, field);
+  }
+}
+
 /** Apps and their push API keys (stored hashed, shown once). */
 export class AppsService {
   constructor(
@@ -33,6 +40,7 @@ export class AppsService {
   /** Creates an app; the push key is in the result and nowhere else, ever. */
   async create(input: unknown): Promise<AppView & { push_api_key: string }> {
     const { name, environment = 'production' } = validate(AppCreateSchema, input);
+    notBlank({ name, environment });
     await this.assertUnique(name.trim(), environment.trim(), undefined);
     const key = newSecret('vpk');
     const now = this.clock.now();
@@ -57,6 +65,7 @@ export class AppsService {
 
   async update(id: number, input: unknown): Promise<AppView> {
     const patch = validate(AppPatchSchema, input);
+    notBlank(patch);
     const current = await this.row(id);
     const name = patch.name?.trim() ?? current.name;
     const environment = patch.environment?.trim() ?? current.environment;

@@ -8,15 +8,22 @@ import { VigilError } from '../errors.js';
  */
 export const MAX_DURATION_LIMIT = 31 * 24 * 3600;
 
+/**
+ * Limits counted in characters (code points), as SPEC counts an identifier's 255 and as the
+ * ingest path does. A schema's maxLength counts UTF-16 units in TypeBox but code points in
+ * the HTTP layer's Ajv, so the schemas allow two units per character and `validate` checks these.
+ */
+const CHARACTER_LIMITS: Readonly<Record<string, number>> = { identifier: 255, description: 2000 };
+
 // 1–255 printable characters: no control characters (C0, DEL, C1).
-const identifier = Type.String({ minLength: 1, maxLength: 255, pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f]+$' });
+const identifier = Type.String({ minLength: 1, maxLength: 2 * 255, pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f]+$' });
 
 const monitorFields = {
   type: Type.Union([Type.Literal('cron'), Type.Literal('heartbeat')]),
   schedule: Type.Union([Type.String({ minLength: 1, maxLength: 256 }), Type.Null()]),
   timezone: Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()]),
   max_duration: Type.Integer({ minimum: 1, maximum: MAX_DURATION_LIMIT }),
-  description: Type.String({ maxLength: 2000 }),
+  description: Type.String({ maxLength: 2 * 2000 }),
   tags: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 32 }),
   notifier_ids: Type.Array(Type.String({ minLength: 1, maxLength: 32 }), { maxItems: 32 }),
   failure_threshold: Type.Integer({ minimum: 1, maximum: 100 }),
@@ -61,6 +68,12 @@ const compiled = new WeakMap<TSchema, ReturnType<typeof TypeCompiler.Compile>>()
 export function validate<T extends TSchema>(schema: T, value: unknown): Static<T> {
   let check = compiled.get(schema);
   if (!check) compiled.set(schema, (check = TypeCompiler.Compile(schema)));
+  if (typeof value === 'object' && value !== null) {
+    for (const [field, limit] of Object.entries(CHARACTER_LIMITS)) {
+      const text = (value as Record<string, unknown>)[field];
+      if (typeof text === 'string' && [...text].length > limit) throw new VigilError('invalid_field', `${field}: longer than ${limit} characters`, field);
+    }
+  }
   if (check.Check(value)) return value as Static<T>;
   const first = check.Errors(value).First();
   const field = first?.path.replace(/^\//, '').replace(/\//g, '.') || 'body';
