@@ -22,16 +22,27 @@ export function createMetrics({ store, evaluator, deliveries }: MetricSources): 
     labelNames: ['outcome'] as const,
     registers: [registry],
   });
-  // Gauges that read the parts' own counters when scraped.
+  // Metrics that read the parts' own numbers when scraped: a `_total` is a counter (it only
+  // grows, so rate() works and promtool agrees), anything else a gauge.
   const reading = (name: string, help: string, read: () => number) =>
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(read());
-      },
-    });
+    name.endsWith('_total')
+      ? new Counter({
+          name,
+          help,
+          registers: [registry],
+          collect() {
+            this.reset();
+            this.inc(read());
+          },
+        })
+      : new Gauge({
+          name,
+          help,
+          registers: [registry],
+          collect() {
+            this.set(read());
+          },
+        });
   reading('vigil_ingest_commits_total', 'Durable group commits of check-ins', () => store.ingestCommits);
   reading('vigil_evaluator_passes_total', 'Evaluation passes', () => evaluator.stats.passes);
   reading('vigil_evaluator_monitors_evaluated_total', 'Monitors decided by the evaluator', () => evaluator.stats.monitorsEvaluated);

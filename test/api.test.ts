@@ -300,6 +300,13 @@ for (const kind of StoreKinds)
       const metrics = await (await fetch(`${vigil.url}/metrics`)).text();
       expect(metrics).toContain('vigil_ingest_check_ins_total');
       expect(metrics).toContain('vigil_process_resident_memory_bytes');
+      // Vigil's ever-growing _total series are typed counter, as Prometheus' rate() expects
+      // (prom-client's own vigil_nodejs_active_*_total are gauges upstream).
+      const types = [...metrics.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1], m[2]]);
+      const totals = types.filter(([name]) => name!.endsWith('_total') && !name!.startsWith('vigil_nodejs_'));
+      expect(totals.length).toBeGreaterThan(5);
+      expect(totals.filter(([, type]) => type !== 'counter')).toEqual([]);
+      expect(metrics).toMatch(/^vigil_ingest_commits_total \d+$/m);
     });
   });
 });
