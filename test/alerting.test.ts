@@ -214,6 +214,15 @@ for (const kind of StoreKinds)
     expect((await vigil.api('GET', `/notifiers/${webhookId}`)).body.config.secret).toBe('****');
   });
 
+  it('deleting a notifier takes it off the monitors that named it', async () => {
+    const doomed = (await vigil.api('POST', '/notifiers', { type: 'webhook', name: 'doomed', config: { url: `${receiver.url}/doomed`, secret: SECRET } })).body.id as string;
+    const { id } = await vigil.createMonitor(app.id, { identifier: 'two-channels', type: 'heartbeat', notifier_ids: [webhookId, doomed] });
+    expect((await vigil.api('DELETE', `/notifiers/${doomed}`)).status).toBe(204);
+    expect((await vigil.api('GET', `/monitors/${id}`)).body.notifier_ids).toEqual([webhookId]);
+    // The monitor can be updated again with the notifier list it shows.
+    expect((await vigil.api('PATCH', `/monitors/${id}`, { notifier_ids: [webhookId], description: 'still fine' })).status).toBe(200);
+  });
+
   it('refuses a monitor that names a notifier that does not exist', async () => {
     const res = await vigil.api('POST', `/apps/${app.id}/monitors`, { identifier: 'x', type: 'heartbeat', notifier_ids: ['9999'] });
     expect(res.status).toBe(400);

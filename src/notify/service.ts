@@ -79,9 +79,18 @@ export class NotifiersService {
     return this.view(row);
   }
 
+  /** Deletes a notifier and takes it off every monitor that named it. */
   async delete(id: number): Promise<void> {
     await this.row(id);
-    await this.store.db.deleteFrom('notifiers').where('id', '=', id).execute();
+    const named = JSON.stringify(String(id));
+    await this.store.writeTransaction(async (trx) => {
+      await trx.deleteFrom('notifiers').where('id', '=', id).execute();
+      const monitors = await trx.selectFrom('monitors').select(['id', 'notifier_ids']).where('notifier_ids', 'like', `%${named}%`).execute();
+      for (const monitor of monitors) {
+        const ids = (JSON.parse(monitor.notifier_ids) as string[]).filter((n) => n !== String(id));
+        await trx.updateTable('monitors').set({ notifier_ids: JSON.stringify(ids) }).where('id', '=', monitor.id).execute();
+      }
+    });
   }
 
   /** Sends a test notification now and reports what the channel answered. */
