@@ -1,7 +1,7 @@
 import { Cron } from 'croner';
 import { describe, expect, it } from 'vitest';
 import { VigilError } from '../errors.js';
-import { formatLocal, nextTick, nextTicks, normalizeTimezone, parseSchedule, previousTick } from './schedule.js';
+import { MAX_INSTANT, MIN_INSTANT, formatLocal, nextTick, nextTicks, normalizeTimezone, parseSchedule, previousTick } from './schedule.js';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
@@ -34,20 +34,33 @@ describe('parseSchedule refusals', () => {
     { name: 'year field (7 fields)', expression: '0 0 0 1 1 * 2030', code: 'invalid_schedule', field: 'schedule', message: 'schedule: expected 5 fields (or 6 with a leading seconds field), got 7' },
     { name: 'empty', expression: '   ', code: 'invalid_schedule', field: 'schedule', message: 'schedule: must not be empty' },
     { name: 'too long', expression: '1,'.repeat(150) + '2 * * * *', code: 'invalid_schedule', field: 'schedule', message: 'schedule: longer than 256 characters' },
-    { name: 'minute 61', expression: '61 * * * *', code: 'invalid_schedule', field: 'schedule', message: 'schedule: invalid value for minute: 61' },
-    { name: 'hour 24', expression: '0 24 * * *', code: 'invalid_schedule', field: 'schedule', message: /hour: 24/ },
-    { name: 'day-of-month 32', expression: '0 0 32 * *', code: 'invalid_schedule', field: 'schedule', message: /invalid value for day/ },
-    { name: 'month 13', expression: '0 0 * 13 *', code: 'invalid_schedule', field: 'schedule', message: /invalid value for month/ },
-    { name: 'day-of-week 8', expression: '0 0 * * 8', code: 'invalid_schedule', field: 'schedule', message: /invalid value for dayOfWeek: 8/ },
-    { name: 'seconds 60', expression: '60 0 0 * * *', code: 'invalid_schedule', field: 'schedule', message: /invalid value for second: 60/ },
+    { name: 'minute 61', expression: '61 * * * *', code: 'invalid_schedule', field: 'schedule', message: 'schedule: minute 61 is out of range 0–59' },
+    { name: 'hour 24', expression: '0 24 * * *', code: 'invalid_schedule', field: 'schedule', message: 'schedule: hour 24 is out of range 0–23' },
+    { name: 'seconds 60', expression: '60 0 0 * * *', code: 'invalid_schedule', field: 'schedule', message: 'schedule: seconds 60 is out of range 0–59' },
+    { name: 'day-of-week 8', expression: '0 0 * * 8', code: 'invalid_schedule', field: 'schedule', message: 'schedule: day-of-week 8 is out of range 0–7' },
+    // croner counts days and months from 0 and would quote 31, -1 and 12 here.
+    { name: 'day-of-month 32', expression: '* * 32 * *', code: 'invalid_schedule', field: 'schedule', message: 'schedule: day-of-month 32 is out of range 1–31' },
+    { name: 'day-of-month 0', expression: '* * 0 * *', code: 'invalid_schedule', field: 'schedule', message: 'schedule: day-of-month 0 is out of range 1–31' },
+    { name: 'month 13', expression: '* * * 13 *', code: 'invalid_schedule', field: 'schedule', message: 'schedule: month 13 is out of range 1–12' },
+    { name: 'month 0', expression: '* * * 0 *', code: 'invalid_schedule', field: 'schedule', message: 'schedule: month 0 is out of range 1–12' },
+    { name: 'value quoted as written', expression: '0 0 032 * *', code: 'invalid_schedule', field: 'schedule', message: 'schedule: day-of-month 032 is out of range 1–31' },
+    { name: 'end of a range', expression: '0 0 1-32 * *', code: 'invalid_schedule', field: 'schedule', message: 'schedule: day-of-month 32 is out of range 1–31' },
+    { name: 'start of a range', expression: '0 0 * 0-11 *', code: 'invalid_schedule', field: 'schedule', message: 'schedule: month 0 is out of range 1–12' },
+    { name: 'in a list', expression: '0 0 1 1,13 *', code: 'invalid_schedule', field: 'schedule', message: 'schedule: month 13 is out of range 1–12' },
+    { name: 'range with step: the bound written, not the first value stepped onto', expression: '5-70/2 * * * *', code: 'invalid_schedule', field: 'schedule', message: 'schedule: minute 70 is out of range 0–59' },
+    { name: 'month name with a number out of range', expression: '0 0 * JAN-13 *', code: 'invalid_schedule', field: 'schedule', message: 'schedule: month 13 is out of range 1–12' },
+    { name: 'step over the field', expression: '*/61 * * * *', code: 'invalid_schedule', field: 'schedule', message: 'schedule: minute step 61 is out of range 1–60' },
+    { name: 'day-of-month step 32', expression: '0 0 */32 * *', code: 'invalid_schedule', field: 'schedule', message: 'schedule: day-of-month step 32 is out of range 1–31' },
     { name: 'garbage', expression: 'abc * * * *', code: 'invalid_schedule', field: 'schedule', message: 'schedule: invalid minute field "abc"' },
     { name: 'L in minute', expression: 'L * * * *', code: 'invalid_schedule', field: 'schedule', message: 'schedule: invalid minute field "L"' },
     { name: 'month name in day-of-week', expression: '0 0 * * JAN', code: 'invalid_schedule', field: 'schedule', message: 'schedule: invalid day-of-week field "JAN"' },
     { name: 'W (not supported)', expression: '0 0 15W * *', code: 'invalid_schedule', field: 'schedule', message: 'schedule: invalid day-of-month field "15W"' },
     { name: '+ AND modifier (not supported)', expression: '0 12 1 * +MON', code: 'invalid_schedule', field: 'schedule', message: 'schedule: invalid day-of-week field "+MON"' },
-    { name: 'step 0', expression: '*/0 * * * *', code: 'invalid_schedule', field: 'schedule', message: /illegal stepping: 0/ },
+    { name: 'step 0', expression: '*/0 * * * *', code: 'invalid_schedule', field: 'schedule', message: 'schedule: minute step 0 is out of range 1–60' },
     { name: 'reversed range', expression: '0 5-1 * * *', code: 'invalid_schedule', field: 'schedule', message: /from value is larger than to value/i },
-    { name: 'nth weekday 6', expression: '0 0 * * MON#6', code: 'invalid_schedule', field: 'schedule', message: /nth weekday out of range/ },
+    { name: 'nth weekday 6', expression: '0 0 * * MON#6', code: 'invalid_schedule', field: 'schedule', message: 'schedule: day-of-week nth weekday 6 in "MON#6" is out of range 1–5 (or L for the last)' },
+    { name: 'nth weekday 0', expression: '0 0 * * 1#0', code: 'invalid_schedule', field: 'schedule', message: 'schedule: day-of-week nth weekday 0 in "1#0" is out of range 1–5 (or L for the last)' },
+    { name: 'weekday 8 with L', expression: '0 0 * * 8L', code: 'invalid_schedule', field: 'schedule', message: 'schedule: day-of-week 8 is out of range 0–7' },
     { name: 'unknown macro', expression: '@fortnightly', code: 'invalid_schedule', field: 'schedule', message: /^schedule: unknown macro "@fortnightly" \(expected one of @yearly/ },
     { name: '@reboot', expression: '@reboot', code: 'invalid_schedule', field: 'schedule', message: /^schedule: @reboot is not supported/ },
     { name: 'never fires: 30 Feb', expression: '0 0 30 2 *', code: 'invalid_schedule', field: 'schedule', message: 'schedule: never fires' },
@@ -63,6 +76,12 @@ describe('parseSchedule refusals', () => {
     expect(error.field).toBe(field);
     if (typeof message === 'string') expect(error.message).toBe(message);
     else expect(error.message).toMatch(message);
+  });
+
+  it('accepts every value at the edges of its range', () => {
+    for (const expression of ['59 59 23 31 12 7', '0 0 0 1 1 0', '*/60 */24 */31 */12 */7', '*/1 * * * *', '0 0 1-31 1-12 0-7', '0 0 * * 7#5', '0 0 * * 1#1,5#L,0L', '0 0 * JAN-DEC MON-SUN', '0-59/60 0-23/24 * * *']) {
+      expect(() => parseSchedule(expression), expression).not.toThrow();
+    }
   });
 
   it('normalizeTimezone refuses unknown zones with invalid_timezone', () => {
@@ -105,14 +124,13 @@ describe('parseSchedule accepted forms (UTC, from 2026-01-01T00:00:00Z, a Thursd
     expect(nextTicks(parseSchedule(expression), from, expected.length).map(iso)).toEqual(expected);
   });
 
-  it('trims and collapses whitespace, canonicalises the zone, defaults to UTC', () => {
-    const s = parseSchedule('  0   9 * *\t1-5 ', 'europe/amsterdam');
+  it('trims and collapses whitespace, trims the zone, defaults to UTC', () => {
+    const s = parseSchedule('  0   9 * *\t1-5 ', ' Europe/Amsterdam ');
     expect([s.expression, s.timezone]).toEqual(['0 9 * * 1-5', 'Europe/Amsterdam']);
     expect(parseSchedule('@hourly').timezone).toBe('UTC');
     expect(parseSchedule('@hourly').expression).toBe('@hourly');
-    expect(normalizeTimezone('US/Eastern')).toBe('America/New_York');
-    expect(normalizeTimezone('Etc/UTC')).toBe('UTC');
   });
+
 
   const kinds: { expression: string; fixedTime: boolean }[] = [
     { expression: '30 2 * * *', fixedTime: true },
@@ -129,6 +147,29 @@ describe('parseSchedule accepted forms (UTC, from 2026-01-01T00:00:00Z, a Thursd
   ];
   it.each(kinds)('classifies $expression as fixedTime=$fixedTime (Vixie rule)', ({ expression, fixedTime }) => {
     expect(parseSchedule(expression).fixedTime).toBe(fixedTime);
+  });
+});
+
+describe('time zone names are kept as given (config as code must not see a diff)', () => {
+  // Each is a name Intl accepts but resolves to another one (a link, an old spelling, a legacy zone).
+  const cases: { given: string; resolved: string; at: string; local: string }[] = [
+    { given: 'Europe/Kyiv', resolved: 'Europe/Kiev', at: '2026-07-01T06:00:00Z', local: '2026-07-01T09:00:00+03:00' },
+    { given: 'Asia/Kolkata', resolved: 'Asia/Calcutta', at: '2026-07-01T03:30:00Z', local: '2026-07-01T09:00:00+05:30' },
+    { given: 'US/Eastern', resolved: 'America/New_York', at: '2026-07-01T13:00:00Z', local: '2026-07-01T09:00:00-04:00' },
+    { given: 'CET', resolved: 'Europe/Brussels', at: '2026-07-01T07:00:00Z', local: '2026-07-01T09:00:00+02:00' },
+    { given: 'Etc/UTC', resolved: 'UTC', at: '2026-07-01T09:00:00Z', local: '2026-07-01T09:00:00+00:00' },
+    { given: 'europe/amsterdam', resolved: 'Europe/Amsterdam', at: '2026-07-01T07:00:00Z', local: '2026-07-01T09:00:00+02:00' },
+  ];
+  it.each(cases)('$given stays $given (not $resolved) and computes like it', ({ given, resolved, at, local }) => {
+    expect(normalizeTimezone(given)).toBe(given);
+    expect(normalizeTimezone(`  ${given}\t`)).toBe(given);
+    const schedule = parseSchedule('0 9 * * *', ` ${given} `);
+    expect(schedule.timezone).toBe(given);
+    expect(iso(nextTick(schedule, new Date('2026-06-30T18:00:00Z')))).toBe(new Date(at).toISOString());
+    expect(formatLocal(new Date(at), schedule.timezone)).toBe(local);
+    // Same ticks as under the name Intl resolves it to, across a DST change too.
+    const winter = new Date('2026-01-15T00:00:00Z');
+    expect(nextTicks(schedule, winter, 200).map(iso)).toEqual(nextTicks(parseSchedule('0 9 * * *', resolved), winter, 200).map(iso));
   });
 });
 
@@ -364,13 +405,65 @@ describe('previousTick', () => {
 });
 
 describe('search limits and arguments', () => {
-  it('returns null when the next tick is more than ~5 years away', () => {
-    // 5th Monday of February: only in leap years starting on a Monday (2016, 2044).
+  it('finds ticks years ahead; previousTick looks back only ~5 years', () => {
+    // 5th Monday of February: only in leap years whose 29 February is a Monday (2016, 2044).
     const s = parseSchedule('0 0 * 2 MON#5');
-    expect(nextTick(s, new Date('2026-01-01T00:00:00Z'))).toBeNull();
-    expect(nextTicks(s, new Date('2026-01-01T00:00:00Z'), 3)).toEqual([]);
+    expect(iso(nextTick(s, new Date('2026-01-01T00:00:00Z')))).toBe('2044-02-29T00:00:00.000Z');
     expect(previousTick(s, new Date('2026-01-01T00:00:00Z'))).toBeNull();
     expect(iso(previousTick(s, new Date('2020-01-01T00:00:00Z')))).toBe('2016-02-29T00:00:00.000Z');
+  });
+
+  const rare: { name: string; expression: string; timezone: string; from: string; expected: string[] }[] = [
+    // A day-of-week field starting with * means AND (Vixie): 29 February that is a Sunday.
+    { name: '29 Feb on a Sunday (28 years apart)', expression: '0 0 29 2 */7', timezone: 'UTC', from: '2026-01-01T00:00:00Z', expected: ['2032-02-29T00:00:00.000Z', '2060-02-29T00:00:00.000Z', '2088-02-29T00:00:00.000Z', '2128-02-29T00:00:00.000Z'] },
+    // 2100 is no leap year: the longest gap any schedule can have.
+    { name: 'the 40-year gap across 2100', expression: '0 0 29 2 */7', timezone: 'UTC', from: '2088-03-01T00:00:00Z', expected: ['2128-02-29T00:00:00.000Z'] },
+    { name: 'in a zone with DST', expression: '30 2 29 2 */7', timezone: 'Europe/Amsterdam', from: '2026-06-01T00:00:00Z', expected: ['2032-02-29T01:30:00.000Z', '2060-02-29T01:30:00.000Z'] },
+    // Months ahead, then into the spring-forward gap: fires once at its end (03:00 CEST).
+    { name: 'yearly into a DST gap', expression: '30 2 29 3 *', timezone: 'Europe/Amsterdam', from: '2025-06-01T00:00:00Z', expected: ['2026-03-29T01:00:00.000Z', '2027-03-29T00:30:00.000Z'] },
+    // A repeated wall time months ahead: the first occurrence only (CEST, not CET). 25 October is
+    // the fall-back day in 2026; in 2027 it is still summer time.
+    { name: 'yearly into a DST overlap', expression: '30 2 25 10 *', timezone: 'Europe/Amsterdam', from: '2025-11-01T00:00:00Z', expected: ['2026-10-25T00:30:00.000Z', '2027-10-25T00:30:00.000Z'] },
+    { name: 'wildcard job into a DST overlap: both passes', expression: '*/30 2 25 10 *', timezone: 'Europe/Amsterdam', from: '2025-11-01T00:00:00Z', expected: ['2026-10-25T00:00:00.000Z', '2026-10-25T00:30:00.000Z', '2026-10-25T01:00:00.000Z', '2026-10-25T01:30:00.000Z'] },
+  ];
+  it.each(rare)('rare schedule, $name: $expression', ({ expression, timezone, from, expected }) => {
+    const s = parseSchedule(expression, timezone);
+    expect(nextTicks(s, new Date(from), expected.length).map(iso)).toEqual(expected);
+    expect(iso(nextTick(s, new Date(from)))).toBe(expected[0]);
+  });
+
+  // nextTick jumps over DST segments that cannot hold a tick; previousTick walks every one.
+  // Once a year, in the hour repeated at the fall back (Europe, United States, Lord Howe), and others.
+  const sparse = ['*/30 2 * 10 SUN#L', '*/30 1 * 11 SUN#1', '*/15 1 * 4 SUN#1', '30 2 29 3 *', '0 3 L * *', '15 1 * 3,10 SUN#L', '*/20 2 * 4,10 SUN#1', '0 0 1 */4 *'];
+  const zones = ['Europe/Amsterdam', 'America/New_York', 'Australia/Lord_Howe', 'America/Santiago', 'Pacific/Apia'];
+  it.each(zones)('sparse schedules in %s: nextTick and previousTick agree', (timezone) => {
+    for (const expression of sparse) {
+      const schedule = parseSchedule(expression, timezone);
+      // From tick to tick: nothing between two consecutive ticks.
+      const ticks = nextTicks(schedule, new Date('2010-01-01T00:00:00Z'), 40).map((d) => d.getTime());
+      expect(ticks).toHaveLength(40);
+      ticks.forEach((tick, i) => {
+        expect(previousTick(schedule, new Date(tick))?.getTime()).toBe(tick);
+        if (i > 0) expect(previousTick(schedule, new Date(tick - 1000))?.getTime(), `${expression}: before ${new Date(tick).toISOString()}`).toBe(ticks[i - 1]);
+      });
+      // From arbitrary instants.
+      for (let t = Date.parse('2010-01-01T00:00:00Z'); t < Date.parse('2014-01-01T00:00:00Z'); t += 9 * 86_400_000 + 3_600_000) {
+        const next = nextTick(schedule, new Date(t));
+        expect(next, `${expression} after ${new Date(t).toISOString()}`).not.toBeNull();
+        expect(previousTick(schedule, new Date(next!.getTime() - 1000))?.getTime() ?? 0, `${expression}: a tick between ${new Date(t).toISOString()} and ${iso(next)}`).toBeLessThanOrEqual(t);
+      }
+    }
+  });
+
+  it('stops at the last representable instant instead of throwing', () => {
+    const yearly = parseSchedule('@yearly');
+    expect(nextTicks(yearly, new Date('9998-06-01T00:00:00Z'), 3).map(iso)).toEqual(['9999-01-01T00:00:00.000Z']);
+    expect(nextTick(yearly, new Date(MAX_INSTANT))).toBeNull();
+    expect(nextTicks(parseSchedule('0 0 29 2 */7', 'Pacific/Kiritimati'), new Date('9990-01-01T00:00:00Z'), 3)).toEqual([]);
+    expect(formatLocal(new Date(MAX_INSTANT), 'Pacific/Kiritimati')).toBe('9999-01-01T14:00:00+14:00');
+    expect(iso(previousTick(yearly, new Date(MIN_INSTANT)))).toBe('1000-01-01T00:00:00.000Z');
+    expect(previousTick(yearly, new Date(MIN_INSTANT + 1000 * 86_400_000))).not.toBeNull();
+    expect(previousTick(parseSchedule('0 0 2 1 *'), new Date(MIN_INSTANT))).toBeNull();
   });
 
   it('nextTicks with count 0 is empty; bad arguments throw', () => {

@@ -34,7 +34,10 @@ export interface WallMatcher {
 export interface CronSchedule {
   /** The expression as given, trimmed and with runs of whitespace collapsed. */
   readonly expression: string;
-  /** Canonical IANA zone name (as `Intl` resolves it). */
+  /**
+   * The IANA zone name as given (trimmed), never swapped for the name `Intl` resolves it to:
+   * `Europe/Kyiv` stays `Europe/Kyiv`, so config-as-code tools don't see a diff on every run.
+   */
   readonly timezone: string;
   /** True for classic-cron fixed-time jobs (minute and hour fields don't start with `*`). */
   readonly fixedTime: boolean;
@@ -44,15 +47,25 @@ export interface CronSchedule {
 
 const SECOND_MS = 1000;
 const DAY_MS = 86_400_000;
-/** How far nextTick/previousTick look (~5 years). */
-const SEARCH_LIMIT_MS = 5 * 366 * DAY_MS;
+/**
+ * How far nextTick looks: one Gregorian cycle (400 years), after which every day pattern repeats,
+ * so a schedule that fires at all has a tick within it. The longest real gap is 40 years (29
+ * February on a given weekday, across 2100), and the search stops at the first tick it finds.
+ */
+const NEXT_SEARCH_LIMIT_MS = 146_097 * DAY_MS;
+/** How far previousTick looks back (~5 years): the evaluator only asks about recent ticks. */
+const PREVIOUS_SEARCH_LIMIT_MS = 5 * 366 * DAY_MS;
 const MAX_EXPRESSION_LENGTH = 256;
 const MAX_TIMEZONE_LENGTH = 100;
 const MAX_CACHED_SCHEDULES = 10_000;
 const MAX_ZONE_ALIASES = 2_000;
-/** Instants accepted by the public functions (years 1000-9999 keep the calendar maths simple). */
-const MIN_INSTANT = Date.UTC(1000, 0, 1);
-const MAX_INSTANT = Date.UTC(9999, 0, 1);
+/**
+ * Instants accepted by the public functions, and the range ticks are found in (four-digit years
+ * keep the calendar maths and the ISO-8601 strings simple): 1000-01-01T00:00:00Z.
+ */
+export const MIN_INSTANT = Date.UTC(1000, 0, 1);
+/** The last instant accepted, and the last a tick may fall on: 9999-01-01T00:00:00Z. */
+export const MAX_INSTANT = Date.UTC(9999, 0, 1);
 
 const MACROS: ReadonlyMap<string, string> = new Map([
   ['@yearly', '0 0 1 1 *'],
@@ -64,15 +77,28 @@ const MACROS: ReadonlyMap<string, string> = new Map([
   ['@hourly', '0 * * * *'],
 ]);
 const PLAIN = /^[0-9*?,\-/]+$/;
-/** Per field (seconds first): its name, the characters it may hold, and the names it accepts. */
-const FIELDS: readonly (readonly [name: string, chars: RegExp, names: RegExp | null])[] = [
-  ['seconds', PLAIN, null],
-  ['minute', PLAIN, null],
-  ['hour', PLAIN, null],
-  ['day-of-month', /^[0-9*?,\-/L]+$/, null],
-  ['month', PLAIN, /JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC/g],
-  ['day-of-week', /^[0-9*?,\-/#L]+$/, /SUN|MON|TUE|WED|THU|FRI|SAT/g],
+/**
+ * Per field (seconds first): its name, the characters it may hold, the names it accepts, its
+ * values, and the largest step croner accepts (the size of its table for the field).
+ */
+interface FieldRule {
+  readonly name: string;
+  readonly chars: RegExp;
+  readonly names: RegExp | null;
+  readonly min: number;
+  readonly max: number;
+  readonly maxStep: number;
+}
+const FIELDS: readonly FieldRule[] = [
+  { name: 'seconds', chars: PLAIN, names: null, min: 0, max: 59, maxStep: 60 },
+  { name: 'minute', chars: PLAIN, names: null, min: 0, max: 59, maxStep: 60 },
+  { name: 'hour', chars: PLAIN, names: null, min: 0, max: 23, maxStep: 24 },
+  { name: 'day-of-month', chars: /^[0-9*?,\-/L]+$/, names: null, min: 1, max: 31, maxStep: 31 },
+  { name: 'month', chars: PLAIN, names: /JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC/g, min: 1, max: 12, maxStep: 12 },
+  { name: 'day-of-week', chars: /^[0-9*?,\-/#L]+$/, names: /SUN|MON|TUE|WED|THU|FRI|SAT/g, min: 0, max: 7, maxStep: 7 },
 ];
+/** One list item: `*`, `?`, `N` or `N-M`, with an optional `/step`. Other shapes are left to croner. */
+const ITEM = /^(?:[*?]|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/;
 const OFFSET = /GMT(?:([+-])(\d{1,2}):(\d{2})(?::(\d{2}))?)?$/;
 
 const invalidSchedule = (problem: string): VigilError =>
@@ -105,6 +131,8 @@ function zoneFor(timezone: string): Zone {
   if (known) return known;
   if (typeof timezone !== 'string' || timezone.trim() === '') throw invalidTimezone('must be a non-empty IANA time zone name');
   if (timezone.length > MAX_TIMEZONE_LENGTH) throw invalidTimezone(`longer than ${MAX_TIMEZONE_LENGTH} characters`);
+  // Intl resolves links to its own canonical name (Europe/Kyiv -> Europe/Kiev); the zone data is
+  // shared under that name, while callers keep the name they were given.
   let name = '';
   try {
     name = new Intl.DateTimeFormat('en-US', { timeZone: timezone.trim() }).resolvedOptions().timeZone;
@@ -181,12 +209,16 @@ function segmentAt(zone: Zone, t: number): Segment {
 
 const scheduleCache = new Map<string, CronSchedule>();
 
-/** Canonical IANA name or throws VigilError('invalid_timezone'). */
+/**
+ * The zone name as given, trimmed, once Intl accepts it; throws VigilError('invalid_timezone').
+ * Aliases are kept (`US/Eastern` stays `US/Eastern`): they compute the same offsets.
+ */
 export function normalizeTimezone(timezone: string): string {
-  return zoneFor(timezone).name;
+  zoneFor(timezone);
+  return timezone.trim();
 }
 
-/** Validates and compiles; throws VigilError. Timezone canonicalised (Intl resolvedOptions), default 'UTC'. */
+/** Validates and compiles; throws VigilError. The timezone (default 'UTC') is kept as given, trimmed. */
 export function parseSchedule(expression: string, timezone = 'UTC'): CronSchedule {
   if (typeof expression !== 'string') throw invalidSchedule('must be a string');
   const normalized = expression.trim().replace(/\s+/g, ' ');
@@ -239,19 +271,52 @@ function checkExpression(expression: string): { pattern: string; fixedTime: bool
   if (fields.length !== 5 && fields.length !== 6) throw invalidSchedule(`expected 5 fields (or 6 with a leading seconds field), got ${fields.length}`);
   const rules = FIELDS.slice(6 - fields.length);
   fields.forEach((field, i) => {
-    const [name, chars, names] = rules[i] ?? ['', PLAIN, null];
+    const rule = rules[i];
+    if (!rule) return;
     const upper = field.toUpperCase();
-    if (!chars.test(names ? upper.replace(names, '0') : upper)) throw invalidSchedule(`invalid ${name} field ${JSON.stringify(field)}`);
+    if (!rule.chars.test(rule.names ? upper.replace(rule.names, '0') : upper)) throw invalidSchedule(`invalid ${rule.name} field ${JSON.stringify(field)}`);
+    checkValues(rule, field);
   });
   const star = (fromEnd: number): boolean => /^[*?]/.test(fields[fields.length - fromEnd] ?? '');
   return { pattern, fixedTime: !star(5) && !star(4), dayAnd: star(3) || star(1) };
+}
+
+/**
+ * Range-checks the numbers of one field before croner sees them: croner's messages quote its own
+ * zero-based values (day-of-month 32 reads "day: 31"), so they would name a value the user never wrote.
+ */
+function checkValues(rule: FieldRule, field: string): void {
+  const { name, min, max, maxStep } = rule;
+  for (const item of field.split(',')) {
+    // Names are valid values: stand in the smallest one, so only digits the user wrote are quoted.
+    let body = rule.names ? item.toUpperCase().replace(rule.names, String(min)) : item.toUpperCase();
+    if (name === 'day-of-week') {
+      const hash = body.indexOf('#');
+      if (hash >= 0) {
+        const nth = body.slice(hash + 1);
+        if (/^\d+$/.test(nth) && !(Number(nth) >= 1 && Number(nth) <= 5)) {
+          throw invalidSchedule(`day-of-week nth weekday ${nth} in ${JSON.stringify(item)} is out of range 1–5 (or L for the last)`);
+        }
+        body = body.slice(0, hash);
+      } else if (body.endsWith('L')) {
+        body = body.slice(0, -1);
+      }
+    }
+    const match = ITEM.exec(body);
+    if (!match) continue; // a syntax error: croner names it
+    for (const value of [match[1], match[2]]) {
+      if (value !== undefined && !(Number(value) >= min && Number(value) <= max)) throw invalidSchedule(`${name} ${value} is out of range ${min}–${max}`);
+    }
+    const step = match[3];
+    if (step !== undefined && !(Number(step) >= 1 && Number(step) <= maxStep)) throw invalidSchedule(`${name} step ${step} is out of range 1–${maxStep}`);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Searching. Ticks are whole seconds. A wall time is represented as ms "as if it were UTC".
 
 const NTH = [1, 2, 4, 8, 16] as const;
-/** Wall-time searches look this many days ahead or back (a little over the 5-year tick limit). */
+/** Backward wall-time searches look this many days back (a little over the 5-year tick limit). */
 const WALL_SEARCH_DAYS = 6 * 366;
 
 function dayMatches(m: WallMatcher, year: number, month: number, day: number): boolean {
@@ -316,7 +381,10 @@ function instantOf(date: Date, what: string): number {
 
 function findNext(schedule: CronSchedule, from: number): number | null {
   const zone = zoneFor(schedule.timezone);
-  const limit = from + SEARCH_LIMIT_MS;
+  // Ticks past MAX_INSTANT don't exist here: callers get the ticks before it, then null.
+  const limit = Math.min(from + NEXT_SEARCH_LIMIT_MS, MAX_INSTANT);
+  // Wall times are at most a day off their instants, so this many days cover the limit.
+  const days = Math.ceil((limit - from) / DAY_MS) + 1;
   let t = Math.floor(from / SECOND_MS) * SECOND_MS; // looking for ticks > t
   let seg = segmentAt(zone, t);
   // The last search found no match in (knownLow, knownWall): reuse it while it covers `low`.
@@ -329,12 +397,22 @@ function findNext(schedule: CronSchedule, from: number): number | null {
     if (gap) low = seg.start + seg.before - SECOND_MS;
     // Fixed-time job after a fall-back: the repeated wall times already fired.
     if (schedule.fixedTime && seg.before > seg.offset) low = Math.max(low, seg.start + seg.before - SECOND_MS);
-    const wall = low >= knownLow && low < knownWall ? knownWall : wallSearch(schedule.matcher, low, 1);
+    const wall = low >= knownLow && low < knownWall ? knownWall : wallSearch(schedule.matcher, low, 1, days);
     if (wall === null) return null;
     [knownLow, knownWall] = [low, wall];
     const instant = gap && wall < seg.start + seg.offset ? seg.start : wall - seg.offset;
     if (instant < seg.end) return instant > limit ? null : instant;
     if (seg.end > limit) return null;
+    // No wall time in (knownLow, knownWall) matches and UTC offsets are under a day, so no tick
+    // falls at an instant in [knownLow + 1 day, knownWall - 1 day]: jump over the DST segments there
+    // instead of computing each one (a rare schedule's next tick may be 40 years away: 40 ms cold).
+    // Instants before knownLow + 1 day are walked: after a fall-back, earlier wall times come again.
+    if (seg.end >= knownLow + DAY_MS && seg.end < knownWall - DAY_MS) {
+      if (knownWall - DAY_MS > limit) return null;
+      t = knownWall - DAY_MS;
+      seg = segmentAt(zone, t);
+      continue;
+    }
     t = seg.end - SECOND_MS;
     seg = segmentAt(zone, seg.end);
   }
@@ -342,7 +420,7 @@ function findNext(schedule: CronSchedule, from: number): number | null {
 
 function findPrevious(schedule: CronSchedule, at: number): number | null {
   const zone = zoneFor(schedule.timezone);
-  const limit = at - SEARCH_LIMIT_MS;
+  const limit = Math.max(at - PREVIOUS_SEARCH_LIMIT_MS, MIN_INSTANT);
   let t = Math.floor(at / SECOND_MS) * SECOND_MS + SECOND_MS; // looking for ticks < t
   let seg = segmentAt(zone, t - SECOND_MS);
   let knownHigh = Number.NEGATIVE_INFINITY; // no match in (knownWall, knownHigh)
@@ -364,13 +442,13 @@ function findPrevious(schedule: CronSchedule, at: number): number | null {
   }
 }
 
-/** The first tick strictly after `from`, or null if none within ~5 years. */
+/** The first tick strictly after `from`, or null if there is none up to MAX_INSTANT. */
 export function nextTick(schedule: CronSchedule, from: Date): Date | null {
   const tick = findNext(schedule, instantOf(from, 'from'));
   return tick === null ? null : new Date(tick);
 }
 
-/** The next `count` ticks strictly after `from`, as UTC Dates. */
+/** The next `count` ticks strictly after `from`, as UTC Dates (fewer if MAX_INSTANT comes first). */
 export function nextTicks(schedule: CronSchedule, from: Date, count: number): Date[] {
   if (!Number.isInteger(count) || count < 0) throw new RangeError('count must be a non-negative integer');
   const ticks: Date[] = [];

@@ -30,11 +30,12 @@ type Occurrence = NonNullable<Notification['occurrence']>;
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-/** The monitor's zone when Intl knows it, else UTC (heartbeats have no zone). */
+/** The monitor's zone as its owner wrote it (`Europe/Kyiv`), when Intl knows it; else UTC (heartbeats have no zone). */
 export function displayZone(timezone: string | null): string {
   if (timezone === null) return 'UTC';
   try {
-    return new Intl.DateTimeFormat('en-US', { timeZone: timezone }).resolvedOptions().timeZone;
+    new Intl.DateTimeFormat('en-US', { timeZone: timezone });
+    return timezone;
   } catch {
     return 'UTC';
   }
