@@ -1,6 +1,17 @@
+import { writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingest, runCli, spawnServer, tempDir, type Spawned } from './helpers.js';
+
+/** A port on 127.0.0.1 that nothing listens on (it did a moment ago). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 describe('vigil CLI', () => {
   const dir = tempDir();
@@ -69,6 +80,42 @@ describe('vigil CLI', () => {
   });
 });
 
+describe('a bad configuration value stops start-up with one line naming the variable', () => {
+  const dir = tempDir();
+  afterAll(() => dir.remove());
+  const fresh = (name: string) => `sqlite:${join(dir.path, name, 'vigil.db')}`;
+  const notSqlite = join(dir.path, 'notes.db');
+  writeFileSync(notSqlite, 'this is a text file, not a SQLite database\n'.repeat(20));
+
+  it.each([
+    ['serve', { VIGIL_DATABASE_URL: fresh('email'), VIGIL_ADMIN_EMAIL: 'notanemail', VIGIL_ADMIN_PASSWORD: 'password1' }, 'VIGIL_ADMIN_EMAIL', /not an email address/],
+    ['serve', { VIGIL_DATABASE_URL: fresh('password'), VIGIL_ADMIN_EMAIL: 'admin@example.com', VIGIL_ADMIN_PASSWORD: 'short' }, 'VIGIL_ADMIN_PASSWORD', /8 to 1024 characters/],
+    ['serve', { VIGIL_DATABASE_URL: 'postgres://x:hunter2@[bad/z' }, 'VIGIL_DATABASE_URL', /not a valid URL/],
+    ['migrate', { VIGIL_DATABASE_URL: 'postgres://x:hunter2@[bad/z' }, 'VIGIL_DATABASE_URL', /not a valid URL/],
+    ['serve', { VIGIL_DATABASE_URL: 'sqlite:/proc/x.db' }, 'VIGIL_DATABASE_URL', /cannot open sqlite:\/proc\/x\.db: /],
+    ['migrate', { VIGIL_DATABASE_URL: 'sqlite:/proc/x.db' }, 'VIGIL_DATABASE_URL', /cannot open sqlite:\/proc\/x\.db: /],
+    // Node's recursive mkdir never returns for a missing directory under /proc.
+    ['serve', { VIGIL_DATABASE_URL: 'sqlite:/proc/no-such-dir/x.db' }, 'VIGIL_DATABASE_URL', /cannot open .*no-such-dir/],
+    ['serve', { VIGIL_DATABASE_URL: `sqlite:${notSqlite}` }, 'VIGIL_DATABASE_URL', /not a database/],
+    ['migrate', { VIGIL_DATABASE_URL: `sqlite:${notSqlite}` }, 'VIGIL_DATABASE_URL', /not a database/],
+    ['serve', { VIGIL_DATABASE_URL: fresh('host'), VIGIL_HOST: '999.1.1.1' }, 'VIGIL_HOST', /999\.1\.1\.1/],
+    ['serve', { VIGIL_DATABASE_URL: fresh('listen'), VIGIL_HOST: 'no-such-host.invalid' }, 'VIGIL_HOST', /cannot listen on no-such-host\.invalid/],
+  ] as const)('vigil %s with %j', async (command, vars, variable, message) => {
+    const res = await runCli([command], { VIGIL_PORT: '0', ...vars });
+    expect(res.code, res.stderr).toBe(1);
+    expect(res.stderr).toMatch(new RegExp(`^vigil: ${variable}: `));
+    expect(res.stderr).toMatch(message);
+    expect(res.stderr.trim().split('\n'), 'one line, no stack trace').toHaveLength(1);
+    expect(res.stderr).not.toContain('hunter2');
+  });
+
+  it('creates the first admin from good values', async () => {
+    // The checks above must not refuse what the accounts service accepts.
+    const res = await runCli(['migrate'], { VIGIL_DATABASE_URL: fresh('good'), VIGIL_ADMIN_EMAIL: 'Admin@Example.com', VIGIL_ADMIN_PASSWORD: 'password1', VIGIL_HOST: 'localhost' });
+    expect(res.code, res.stderr).toBe(0);
+  });
+});
+
 describe('vigil exec and heartbeat against a running server', () => {
   const dir = tempDir();
   const env = { VIGIL_DATABASE_URL: `sqlite:${join(dir.path, 'vigil.db')}` };
@@ -115,6 +162,50 @@ describe('vigil exec and heartbeat against a running server', () => {
     const res = await runCli(['heartbeat', '--identifier', 'beat'], { ...env, VIGIL_URL: server.url, VIGIL_PUSH_API_KEY: key });
     expect(res.code, res.stderr).toBe(0);
     expect(await events(2)).toHaveLength(1);
+  });
+
+  it('heartbeat: a recorded heartbeat exits 0 and says nothing', async () => {
+    const before = (await events(2)).length;
+    const res = await runCli(['heartbeat', '--identifier', 'beat', '--url', server.url, '--api-key', key], env);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stderr).toBe('');
+    expect(await events(2)).toHaveLength(before + 1);
+  });
+
+  it('heartbeat: a wrong push key exits 1 with one line on stderr', async () => {
+    const res = await runCli(['heartbeat', '--identifier', 'beat', '--url', server.url, '--api-key', 'vpk_wrong'], env);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/^vigil: heartbeat not recorded: refused by .*: 401 /);
+    expect(res.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('heartbeat: an identifier with no monitor exits 1 with one line on stderr', async () => {
+    const res = await runCli(['heartbeat', '--identifier', 'no-such-monitor', '--url', server.url, '--api-key', key], env);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/^vigil: heartbeat not recorded: rejected by .*no-such-monitor.*\(unknown_identifier\)/);
+    expect(res.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('heartbeat: an unreachable server exits 1 with one line on stderr', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const res = await runCli(['heartbeat', '--identifier', 'beat', '--url', url, '--api-key', key], env);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(new RegExp(`^vigil: heartbeat not recorded: could not reach ${url}: .*ECONNREFUSED`));
+    expect(res.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('exec: an unreachable server only warns; the job runs and its exit code is passed through', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const res = await runCli(['exec', '--identifier', 'job', '--url', url, '--api-key', key, '--', 'sh', '-c', 'echo ran; exit 5'], env);
+    expect(res.code).toBe(5);
+    expect(res.stdout).toContain('ran');
+    expect(res.stderr).toMatch(/vigil: warning: check-in not recorded: could not reach/);
+  });
+
+  it('exec: a rejected check-in only warns, and a job killed by a signal exits 128 + its number', async () => {
+    const res = await runCli(['exec', '--identifier', 'no-such-monitor', '--url', server.url, '--api-key', key, '--', 'sh', '-c', 'kill -TERM $$'], env);
+    expect(res.code).toBe(128 + 15);
+    expect(res.stderr).toMatch(/vigil: warning: check-in not recorded: rejected by .*\(unknown_identifier\)/);
   });
 
   it('a monitor created by the CLI while the server runs is accepted within seconds', async () => {

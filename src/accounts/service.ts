@@ -2,6 +2,7 @@ import { VigilError } from '../errors.js';
 import type { Store, UserRow } from '../store/index.js';
 import type { Clock } from '../clock.js';
 import { hashPassword, hashSecret, newSecret, verifyPassword } from './secrets.js';
+import { isEmail, isPasswordLength, normalizeEmail, PASSWORD_LENGTH } from './rules.js';
 
 export const Roles = ['admin', 'member'] as const;
 export type Role = (typeof Roles)[number];
@@ -12,8 +13,6 @@ export interface User {
   readonly role: Role;
   readonly createdAt: number;
 }
-
-const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
 
 function toUser(row: Pick<UserRow, 'id' | 'email' | 'role' | 'created_at'>): User {
   return { id: row.id, email: row.email, role: row.role as Role, createdAt: row.created_at };
@@ -33,10 +32,10 @@ export class AccountsService {
 
   /** Creates a user; refuses a malformed email, a short password or a taken email. */
   async createUser(input: { email: string; password: string; role?: Role }): Promise<User> {
-    const email = input.email.trim().toLowerCase();
-    if (!EMAIL.test(email)) throw new VigilError('invalid_field', `email: "${input.email}" is not an email address`, 'email');
-    if (input.password.length < 8 || input.password.length > 1024) {
-      throw new VigilError('invalid_field', 'password: must be 8 to 1024 characters', 'password');
+    const email = normalizeEmail(input.email);
+    if (!isEmail(email)) throw new VigilError('invalid_field', `email: "${input.email}" is not an email address`, 'email');
+    if (!isPasswordLength(input.password)) {
+      throw new VigilError('invalid_field', `password: must be ${PASSWORD_LENGTH.min} to ${PASSWORD_LENGTH.max} characters`, 'password');
     }
     const role = input.role ?? 'member';
     if (!Roles.includes(role)) throw new VigilError('invalid_field', `role: expected ${Roles.join(' or ')}`, 'role');

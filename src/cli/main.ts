@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
-import { ConfigError, loadClientConfig, loadConfig } from '../config.js';
+import { ConfigError, loadClientConfig } from '../config.js';
 import { VigilError } from '../errors.js';
 import type { MonitorView } from '../monitors/service.js';
-import { Vigil } from '../server.js';
 import { parsePage } from '../store/pagination.js';
 import { withContext } from './context.js';
+import { serveCommand } from './serve.js';
 import { heartbeatCommand, execCommand } from './wrappers.js';
 
 const program = new Command('vigil')
@@ -13,33 +13,7 @@ const program = new Command('vigil')
   .showHelpAfterError()
   .configureOutput({ writeErr: (text) => process.stderr.write(text) });
 
-program
-  .command('serve')
-  .description('serve the dashboard, REST API and ingest API (configured by VIGIL_* variables)')
-  .action(async () => {
-    const vigil = await Vigil.create(loadConfig());
-    await vigil.start();
-    let signals = 0;
-    const shutdown = (signal: string) => {
-      signals += 1;
-      if (signals > 1) {
-        vigil.logger.warn({ signal }, 'second signal: exiting now');
-        process.exit(1);
-      }
-      vigil.logger.info({ signal }, 'shutting down');
-      // Forceful after 10 s: a stuck client must not keep a deploy waiting forever.
-      setTimeout(() => process.exit(1), 10_000).unref();
-      vigil.stop().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          vigil.logger.error({ err: error }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-    };
-    process.on('SIGTERM', () => shutdown('SIGTERM'));
-    process.on('SIGINT', () => shutdown('SIGINT'));
-  });
+serveCommand(program);
 
 program
   .command('migrate')

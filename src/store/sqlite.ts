@@ -1,6 +1,6 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
@@ -66,7 +66,7 @@ export class SqliteStore implements Store {
   private readonly writes = new Set<Promise<void>>();
 
   constructor(path: string, private readonly ingestOptions: IngestCommitterOptions = {}) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') createParentDirectories(path);
     this.path = path;
     this.description = `sqlite:${path}`;
     this.raw = new BetterSqlite3(path);
@@ -278,6 +278,17 @@ class WriteLock {
  * - Prepared statements are cached by SQL text: Kysely's connection prepares every query
  *   anew, which was a tenth of the main thread's time under ingest load (evaluator passes).
  */
+/**
+ * Creates the directories of a database file one level at a time: Node's recursive
+ * `mkdirSync` never returns when the system answers ENOENT for a directory whose parent
+ * exists (anywhere under /proc); this way that is an error.
+ */
+function createParentDirectories(file: string): void {
+  const missing: string[] = [];
+  for (let dir = dirname(resolve(file)); !existsSync(dir) && dirname(dir) !== dir; dir = dirname(dir)) missing.unshift(dir);
+  for (const dir of missing) mkdirSync(dir);
+}
+
 class LockingSqliteDialect extends SqliteDialect {
   constructor(
     private readonly database: BetterSqlite3.Database,
