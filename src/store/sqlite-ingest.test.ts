@@ -99,6 +99,18 @@ describe('SqliteStore in memory', () => {
 });
 
 describe('SqliteStore ingest thread', () => {
+  it('stores a batch of many events in arrival order, whole chunks and the rest alike, skipping a deleted monitor', async () => {
+    const s = await store();
+    await sql`insert into monitors (id, app_id, identifier, type, max_duration, created_at, updated_at) values (3, 1, 'm3', 'cron', 60, 1, 1)`.execute(s.db);
+    await sql`delete from monitors where id = 3`.execute(s.db);
+    const events = Array.from({ length: 75 }, (_, i) => event(1 + (i % 3), i));
+    await s.writeIngest({ events, errors: [] });
+    const rows = await sql<{ monitor_id: number; timestamp: number; digest: string | null }>`select monitor_id, timestamp, digest from check_in_events order by id`.execute(s.db);
+    const kept = events.filter((e) => e.monitor_id !== 3);
+    expect(rows.rows.map((r) => [r.monitor_id, Number(r.timestamp), r.digest])).toEqual(kept.map((e) => [e.monitor_id, e.timestamp, e.digest]));
+    expect(kept).toHaveLength(50);
+  });
+
   it('commits on the thread; every write resolves after its rows are visible to the main connection', async () => {
     const s = await store();
     await Promise.all(Array.from({ length: 10 }, (_, i) => s.writeIngest({ events: [event(1, i), event(2, i)], errors: [] })));
