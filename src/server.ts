@@ -21,7 +21,7 @@ import { createMetrics } from './metrics.js';
 import { AppsService } from './monitors/apps.js';
 import { Catalog } from './monitors/catalog.js';
 import { MonitorsService } from './monitors/service.js';
-import { openStore, type Store } from './store/index.js';
+import { openDatabase, type Store } from './store/index.js';
 
 const CATALOG_REFRESH_MS = 1000;
 
@@ -74,7 +74,7 @@ export class Vigil {
   static async create(config: Config, options: VigilOptions = {}): Promise<Vigil> {
     const logger = options.logger ?? pino({ level: config.logLevel });
     const clock = options.clock ?? systemClock;
-    const store = openStore(config.databaseUrl);
+    const store = await openDatabase(config.databaseUrl);
     try {
       const applied = await store.migrate();
       if (applied.length > 0) logger.info({ applied }, 'migrations applied');

@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
-import { ConfigError, loadConfig, type Config } from '../config.js';
-import { VigilError } from '../errors.js';
+import { ConfigError, loadConfig } from '../config.js';
+import { reason } from '../errors.js';
 import { Vigil } from '../server.js';
-import { openDatabase } from './context.js';
-import { reason } from './reason.js';
 
 // Why `listen` failed, by the variable that chose what to listen on.
 const LISTEN_ERRORS: Readonly<Record<string, 'VIGIL_HOST' | 'VIGIL_PORT'>> = {
@@ -14,20 +12,6 @@ const LISTEN_ERRORS: Readonly<Record<string, 'VIGIL_HOST' | 'VIGIL_PORT'>> = {
   EADDRINUSE: 'VIGIL_PORT',
   EACCES: 'VIGIL_PORT',
 };
-
-/** Builds the server; the first admin's rules are checked again here, in case they change in one place only. */
-async function create(config: Config): Promise<Vigil> {
-  // Vigil.create opens the database itself; opening it once first names a bad VIGIL_DATABASE_URL.
-  await (await openDatabase(config)).close();
-  try {
-    return await Vigil.create(config);
-  } catch (error) {
-    if (error instanceof VigilError && (error.field === 'email' || error.field === 'password')) {
-      throw new ConfigError(`VIGIL_ADMIN_${error.field.toUpperCase()}`, error.message);
-    }
-    throw error;
-  }
-}
 
 async function start(vigil: Vigil): Promise<void> {
   try {
@@ -46,7 +30,7 @@ export function serveCommand(program: Command): void {
     .command('serve')
     .description('serve the dashboard, REST API and ingest API (configured by VIGIL_* variables)')
     .action(async () => {
-      const vigil = await create(loadConfig());
+      const vigil = await Vigil.create(loadConfig());
       await start(vigil);
       let signals = 0;
       const shutdown = (signal: string) => {

@@ -3,8 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:os';
 import type { Command } from 'commander';
 import { loadClientConfig } from '../config.js';
-import { VigilError } from '../errors.js';
-import { reason } from './reason.js';
+import { VigilError, reason } from '../errors.js';
 
 // Keep the last 100 KB of output: the end of a failed job's log is what explains it.
 const OUTPUT_TAIL = 100 * 1024;
