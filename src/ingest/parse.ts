@@ -120,8 +120,8 @@ interface RawCheckIn {
 const IGNORED: Field = { ok: true, value: undefined };
 
 function build(line: number, raw: RawCheckIn): ParsedCheckIn | Rejection {
-  // A line that says it is a heartbeat has no kind, digest, exit code or output: whatever
-  // it carries there is ignored, never a reason to reject it.
+  // A line that says it is a heartbeat has no kind, digest or exit code: whatever it carries
+  // there is never a reason to reject it (the handler stores none of them for a heartbeat).
   const heartbeat = raw.checkInType === 'heartbeat';
   const fields = [
     identifierField(raw.identifier, raw.identifierName),
@@ -140,11 +140,12 @@ function build(line: number, raw: RawCheckIn): ParsedCheckIn | Rejection {
     line,
     identifier: id as string,
     checkInType: type as CheckInType | undefined,
-    kind: (type === 'heartbeat' ? undefined : kind) as CronKind | undefined,
-    digest: type === 'heartbeat' ? null : (digest as string | null),
+    // What a heartbeat keeps is the handler's to decide, by the monitor's type when the line names none.
+    kind: kind as CronKind | undefined,
+    digest: (digest ?? null) as string | null,
     timestamp: timestamp as number | undefined,
-    exitCode: type === 'heartbeat' ? null : ((exitCode ?? null) as number | null),
-    output: type === 'heartbeat' ? null : raw.output,
+    exitCode: (exitCode ?? null) as number | null,
+    output: raw.output,
   };
 }
 

@@ -48,7 +48,7 @@ export class Catalog {
       this.keyHashByApp = new Map(apps.map((a) => [a.id, a.push_key_hash]));
       this.monitorsByApp = new Map();
       this.appsByKey.clear();
-      for (const m of monitors) this.putMonitor(m.app_id, m.identifier, { id: m.id, appId: m.app_id, type: m.type as MonitorType });
+      for (const m of monitors) this.monitorsOf(m.app_id).set(m.identifier, { id: m.id, appId: m.app_id, type: m.type as MonitorType });
       return;
     }
   }
@@ -115,9 +115,13 @@ export class Catalog {
 
   putMonitor(appId: number, identifier: string, monitor: CatalogMonitor): void {
     this.changes += 1;
+    this.monitorsOf(appId).set(identifier, monitor);
+  }
+
+  private monitorsOf(appId: number): Map<string, CatalogMonitor> {
     let monitors = this.monitorsByApp.get(appId);
     if (!monitors) this.monitorsByApp.set(appId, (monitors = new Map()));
-    monitors.set(identifier, monitor);
+    return monitors;
   }
 
   removeMonitor(appId: number, identifier: string): void {

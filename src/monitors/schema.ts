@@ -11,7 +11,7 @@ export const MAX_DURATION_LIMIT = 31 * 24 * 3600;
 /**
  * Limits counted in characters (code points), as SPEC counts an identifier's 255 and as the
  * ingest path does. A schema's maxLength counts UTF-16 units in TypeBox but code points in
- * the HTTP layer's Ajv, so the schemas allow two units per character and `validate` checks these.
+ * the HTTP layer's Ajv, so the schemas allow two units per character and `validateMonitor` checks these.
  */
 const CHARACTER_LIMITS: Readonly<Record<string, number>> = { identifier: 255, description: 2000 };
 
@@ -68,14 +68,19 @@ const compiled = new WeakMap<TSchema, ReturnType<typeof TypeCompiler.Compile>>()
 export function validate<T extends TSchema>(schema: T, value: unknown): Static<T> {
   let check = compiled.get(schema);
   if (!check) compiled.set(schema, (check = TypeCompiler.Compile(schema)));
+  if (check.Check(value)) return value as Static<T>;
+  const first = check.Errors(value).First();
+  const field = first?.path.replace(/^\//, '').replace(/\//g, '.') || 'body';
+  throw new VigilError('invalid_field', `${field}: ${first?.message.toLowerCase() ?? 'invalid'}`, field);
+}
+
+/** `validate` for a monitor's fields: their character limits come first, so any overlong text gets that message. */
+export function validateMonitor<T extends TSchema>(schema: T, value: unknown): Static<T> {
   if (typeof value === 'object' && value !== null) {
     for (const [field, limit] of Object.entries(CHARACTER_LIMITS)) {
       const text = (value as Record<string, unknown>)[field];
       if (typeof text === 'string' && [...text].length > limit) throw new VigilError('invalid_field', `${field}: longer than ${limit} characters`, field);
     }
   }
-  if (check.Check(value)) return value as Static<T>;
-  const first = check.Errors(value).First();
-  const field = first?.path.replace(/^\//, '').replace(/\//g, '.') || 'body';
-  throw new VigilError('invalid_field', `${field}: ${first?.message.toLowerCase() ?? 'invalid'}`, field);
+  return validate(schema, value);
 }

@@ -4,7 +4,7 @@ import type { MonitorRow, Store } from '../store/index.js';
 import { iso, pageOf, type Page, type PageOf } from '../store/pagination.js';
 import type { Catalog, MonitorType } from './catalog.js';
 import { nextTick, parseSchedule } from './schedule.js';
-import { MonitorCreateSchema, MonitorPatchSchema, MonitorPutSchema, validate, type MonitorPatch } from './schema.js';
+import { MonitorCreateSchema, MonitorPatchSchema, MonitorPutSchema, validateMonitor, type MonitorPatch } from './schema.js';
 
 // Defaults when a monitor is created without `max_duration`: a cron run gets 30 minutes
 // (Sentry's default max runtime); a heartbeat may go 5 minutes without a beat.
@@ -62,15 +62,15 @@ export class MonitorsService {
   ) {}
 
   async create(appId: number, input: unknown): Promise<MonitorView> {
-    const fields = validate(MonitorCreateSchema, input);
+    const fields = validateMonitor(MonitorCreateSchema, input);
     await this.assertApp(appId);
     return this.insert(appId, fields.identifier, fields);
   }
 
   /** Create or replace by identifier (config as code): fields not given take their defaults. */
   async put(appId: number, identifier: string, input: unknown): Promise<{ monitor: MonitorView; created: boolean }> {
-    const fields = validate(MonitorPutSchema, input);
-    validate(MonitorCreateSchema, { identifier, type: fields.type });
+    const fields = validateMonitor(MonitorPutSchema, input);
+    validateMonitor(MonitorCreateSchema, { identifier, type: fields.type });
     await this.assertApp(appId);
     const existing = await this.store.db
       .selectFrom('monitors')
@@ -151,7 +151,7 @@ export class MonitorsService {
   }
 
   async update(id: number, input: unknown): Promise<MonitorView> {
-    const patch = validate(MonitorPatchSchema, input);
+    const patch = validateMonitor(MonitorPatchSchema, input);
     return this.applyUpdate(await this.row(id), patch);
   }
 

@@ -1,22 +1,6 @@
 import { sql, type Kysely, type Migration, type MigrationProvider, type Migrator } from 'kysely';
 import type { StoreCapabilities } from './store.js';
 
-/** Every table with an auto-increment id (not the one-row tables). */
-const SERIAL_TABLES = [
-  'users',
-  'api_tokens',
-  'apps',
-  'monitors',
-  'check_in_events',
-  'ingest_errors',
-  'occurrences',
-  'incidents',
-  'notifiers',
-  'deliveries',
-  'delivery_attempts',
-  'blackouts',
-] as const;
-
 /** Tables whose row count grows with check-in traffic. */
 const BIG_TABLES = ['check_in_events', 'occurrences', 'ingest_errors'] as const;
 
@@ -294,7 +278,9 @@ function migrations(capabilities: StoreCapabilities): Record<string, Migration> 
         await sql`pragma foreign_keys = off`.execute(db);
         try {
           await db.transaction().execute(async (trx) => {
-            for (const table of SERIAL_TABLES) await rebuildWithAutoincrement(trx, table);
+            // Every table whose id SQLite hands out (an `integer primary key` without AUTOINCREMENT).
+            const tables = await sql<{ name: string }>`select name from sqlite_master where type = 'table' and sql like '%("id" integer primary key,%'`.execute(trx);
+            for (const { name } of tables.rows) await rebuildWithAutoincrement(trx, name);
             const broken = await sql`pragma foreign_key_check`.execute(trx);
             if (broken.rows.length > 0) throw new Error(`0005_ids_never_reused: broken references after the rebuild: ${JSON.stringify(broken.rows.slice(0, 5))}`);
           });
@@ -318,7 +304,6 @@ async function rebuildWithAutoincrement(db: Kysely<unknown>, table: string): Pro
   const definition = await sql<{ sql: string }>`select sql from sqlite_master where type = 'table' and name = ${table}`.execute(db);
   const ddl = definition.rows[0]?.sql;
   if (!ddl) throw new Error(`0005_ids_never_reused: table ${table} is missing`);
-  if (/"id" integer primary key autoincrement/i.test(ddl)) return;
   const temporary = `${table}__rebuilt`;
   const rebuilt = ddl
     .replace(/^CREATE TABLE "[^"]+"/i, `CREATE TABLE "${temporary}"`)

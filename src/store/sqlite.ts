@@ -38,6 +38,17 @@ const BUSY_TIMEOUT_MS = 5000;
 const CLOSE_TIMEOUT_MS = 10_000;
 
 /**
+ * Creates the directories of a database file one level at a time: Node's recursive
+ * `mkdirSync` never returns when the system answers ENOENT for a directory whose parent
+ * exists (anywhere under /proc); this way that is an error.
+ */
+function createParentDirectories(file: string): void {
+  const missing: string[] = [];
+  for (let dir = dirname(resolve(file)); !existsSync(dir) && dirname(dir) !== dir; dir = dirname(dir)) missing.unshift(dir);
+  for (const dir of missing) mkdirSync(dir);
+}
+
+/**
  * SQLite via better-sqlite3 in WAL mode; `path` is a file or `:memory:`.
  *
  * For a file, ingest batches are committed by a worker thread on its own connection
@@ -278,17 +289,6 @@ class WriteLock {
  * - Prepared statements are cached by SQL text: Kysely's connection prepares every query
  *   anew, which was a tenth of the main thread's time under ingest load (evaluator passes).
  */
-/**
- * Creates the directories of a database file one level at a time: Node's recursive
- * `mkdirSync` never returns when the system answers ENOENT for a directory whose parent
- * exists (anywhere under /proc); this way that is an error.
- */
-function createParentDirectories(file: string): void {
-  const missing: string[] = [];
-  for (let dir = dirname(resolve(file)); !existsSync(dir) && dirname(dir) !== dir; dir = dirname(dir)) missing.unshift(dir);
-  for (const dir of missing) mkdirSync(dir);
-}
-
 class LockingSqliteDialect extends SqliteDialect {
   constructor(
     private readonly database: BetterSqlite3.Database,
